@@ -1,0 +1,110 @@
+# sfops.integration: `make demo` and `make test` set everything up themselves.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Newest Python that ansible-core 2.21 supports: pyenv's 3.13/3.12 first, else what is on PATH.
+BOOT_PYTHON ?= $(firstword \
+	$(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) \
+	$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) \
+	$(shell command -v python3.13 python3.12 python3 2>/dev/null))
+
+VENV := .venv
+PY := $(CURDIR)/$(VENV)/bin/python
+LINT_VENV := .venv-lint
+VENV_STAMP := $(VENV)/.sfops-installed
+LINT_STAMP := $(LINT_VENV)/.sfops-installed
+
+BUILD := $(CURDIR)/build
+# ansible-playbook and Python imports accept a symlinked collection...
+COLLECTIONS := $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/sfops/integration
+# ...ansible-test and ansible-lint need a real copy.
+SANITY_ROOT := $(BUILD)/sanity
+SANITY_COPY := $(SANITY_ROOT)/ansible_collections/sfops/integration
+
+PYTEST_ARGS ?=
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PYTHONPATH := $(COLLECTIONS)
+
+.PHONY: help venv collection demo test units emulator-tests integration sanity lint build clean
+
+help:
+	@echo "make demo   start the emulator, log in to its orgs and print their facts"
+	@echo "make test   unit, emulator, module (ansible-playbook) tests, ansible-test sanity, ansible-lint"
+
+# The virtualenv is rebuilt only when a requirements file changes.
+$(VENV_STAMP): requirements.txt requirements-dev.txt tests/emulator/pyproject.toml
+	@test -x $(VENV)/bin/python || { \
+		test -n "$(BOOT_PYTHON)" || { echo "No python3 found"; exit 1; }; \
+		echo "Creating $(VENV) with $(BOOT_PYTHON)"; \
+		$(BOOT_PYTHON) -m venv $(VENV); }
+	@mkdir -p $(BUILD)
+	@if $(PY) -c 'import sys; sys.exit(sys.version_info >= (3, 12))'; then \
+		echo "$(VENV) has Python < 3.12: using the newest ansible-core it supports"; \
+		sed 's/^ansible-core==.*/ansible-core>=2.17,<2.20/' requirements-dev.txt > $(BUILD)/requirements-dev.txt; \
+	else cp requirements-dev.txt $(BUILD)/requirements-dev.txt; fi
+	$(PY) -m pip install --quiet -r $(BUILD)/requirements-dev.txt
+	$(PY) -m pip install --quiet -e tests/emulator
+	@touch $@
+
+venv: $(VENV_STAMP)
+
+$(LINT_STAMP): requirements-lint.txt
+	@test -x $(LINT_VENV)/bin/python || $(PY) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet -r requirements-lint.txt
+	@touch $@
+
+collection:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+demo: venv collection
+	$(PY) scripts/demo.py
+
+test: venv collection
+	$(MAKE) -k units emulator-tests integration sanity lint
+
+# pytest exits 5 when it collected nothing: make treats that as the failure it is.
+units: venv collection
+	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
+
+emulator-tests: venv
+	$(PY) -m pytest -q tests/emulator/tests $(PYTEST_ARGS)
+
+integration: venv collection
+	$(PY) -m pytest -q -n 2 tests/integration $(PYTEST_ARGS)
+
+# A fresh real copy of the working tree (tracked + untracked, not ignored), without the
+# emulator package, which is not part of the collection and has its own tests.
+$(SANITY_COPY): FORCE
+	@rm -rf $(SANITY_ROOT) && mkdir -p $@
+	@git ls-files -z --cached --others --exclude-standard \
+		| grep -zv '^tests/emulator/' \
+		| while IFS= read -r -d '' f; do test -e "$$f" && printf '%s\0' "$$f"; done \
+		| tar --null -T - -cf - | tar -xf - -C $@
+	@# build/ is git-ignored in this repo: give the copy its own repository so ansible-test's
+	@# file discovery sees the files (untracked, not ignored) instead of skipping them all.
+	@git -C $@ init -q
+.PHONY: FORCE
+FORCE:
+
+# ansible-test builds its own virtualenvs and bootstraps pip from a host this network cannot
+# reach, unless a bootstrap script is cached: ours runs ensurepip and installs from the index.
+sanity: venv $(SANITY_COPY)
+	@pip_version=$$($(PY) -c 'from ansible_test._internal.python_requirements import get_venv_packages as g; \
+		from types import SimpleNamespace as N; print(g(N(version=None))["pip"])'); \
+		mkdir -p $(HOME)/.ansible/test/cache; \
+		cp scripts/get_pip_standin.py $(HOME)/.ansible/test/cache/get_pip_$${pip_version//./_}.py
+	cd $(SANITY_COPY) && $(CURDIR)/$(VENV)/bin/ansible-test sanity --color no \
+		--python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])') --requirements
+
+lint: venv $(LINT_STAMP) $(SANITY_COPY)
+	cd $(SANITY_COPY) && ANSIBLE_COLLECTIONS_PATH=$(SANITY_ROOT) $(CURDIR)/$(LINT_VENV)/bin/ansible-lint --offline
+
+build: venv
+	@mkdir -p $(BUILD)
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD) .
+
+clean:
+	rm -rf $(BUILD) tests/output reports

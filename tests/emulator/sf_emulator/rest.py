@@ -1,0 +1,438 @@
+"""REST API under /services/data/vXX.X/ [RESTREF], for one authenticated org and user.
+
+Routes: query, queryAll (with nextRecordsUrl pagination), sobjects (describe, create, get, update,
+delete), User password, composite, composite/sobjects (sObject Collections), limits.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Optional
+from urllib.parse import parse_qs, urlsplit
+
+from . import soql
+from .model import ObjectDef, SalesforceError
+from .store import Org
+
+MIN_VERSION, MAX_VERSION = 52, 66
+COMPOSITE_LIMIT = 25  # [RESTREF Composite] at most 25 subrequests
+COMPOSITE_QUERY_LIMIT = 5  # ... of which at most 5 query or collections
+COLLECTION_LIMIT = 200  # [RESTREF sObject Collections]
+VERSION_RE = re.compile(r"^/services/data/v(\d+)\.0(/.*)?$")
+REF_RE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
+HALTED = SalesforceError(400, "PROCESSING_HALTED",
+                         "The transaction was rolled back since another operation in the same transaction failed.")
+ROLLED_BACK = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+               "message": "Record rolled back because not all records were valid and the request was using "
+                          "AllOrNone header", "fields": []}
+
+
+@dataclass
+class Response:
+    status: int
+    body: object = None  # JSON-able; None → empty body
+    headers: dict = field(default_factory=dict)
+
+
+def versions(base_url: str) -> list[dict]:
+    return [{"label": f"v{v}.0", "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
+            for v in range(MIN_VERSION, MAX_VERSION + 1)]
+
+
+def not_found() -> SalesforceError:
+    return SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
+
+
+class RestApi:
+    """Dispatches one REST request. The caller holds org.lock."""
+
+    def __init__(self, org: Org, user_id: str, cursors: dict, batch_size: int = 2000,
+                 password_policy=None) -> None:
+        self.org = org
+        self.user_id = user_id
+        self.cursors = cursors  # query locator -> remaining records (per org)
+        self.batch_size = batch_size
+        self.password_policy = password_policy  # callable(profile name) -> policy dict or None
+
+    # -- entry point -------------------------------------------------------------------------------
+    def handle(self, method: str, url: str, body: Optional[bytes]) -> Response:
+        split = urlsplit(url)
+        m = VERSION_RE.match(split.path)
+        if not m or not MIN_VERSION <= int(m.group(1)) <= MAX_VERSION:
+            raise not_found()
+        self.version = f"{m.group(1)}.0"
+        self.org.api_version = self.version
+        params = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        parts = [p for p in (m.group(2) or "/").split("/") if p]
+        payload = self._json(body) if body else None
+        return self.route(method, parts, params, payload)
+
+    def route(self, method: str, parts: list[str], params: dict, payload) -> Response:
+        if not parts:
+            return Response(200, {r: f"/services/data/v{self.version}/{r}" for r in
+                                  ("sobjects", "query", "queryAll", "composite", "limits")})
+        head, rest = parts[0], parts[1:]
+        if head in ("query", "queryAll") and method == "GET":
+            return self.query(params, rest, query_all=head == "queryAll")
+        if head == "sobjects":
+            return self.sobjects(method, rest, params, payload)
+        if head == "composite" and not rest and method == "POST":
+            return self.composite(payload)
+        if head == "composite" and rest[:1] == ["sobjects"]:
+            return self.collections(method, rest[1:], params, payload)
+        if head == "limits" and method == "GET" and not rest:
+            return Response(200, self.org.limits_body())
+        raise not_found()
+
+    @staticmethod
+    def _json(body: bytes):
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise SalesforceError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}") from None
+
+    # -- query -------------------------------------------------------------------------------------
+    def query(self, params: dict, rest: list[str], query_all: bool) -> Response:
+        if rest:  # continuation: /query/<locator>-<offset>
+            locator = rest[0]
+            if locator not in self.cursors:
+                raise SalesforceError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+            remaining, total = self.cursors.pop(locator)
+            return Response(200, self._page(remaining, total))
+        q = params.get("q")
+        if not q:
+            raise SalesforceError(400, "MALFORMED_QUERY", "A query string has to be specified")
+        result = soql.execute(q, self.org, query_all=query_all)
+        return Response(200, self._page(result.records, result.total_size))
+
+    def _page(self, records: list, total: int) -> dict:
+        body = {"totalSize": total, "done": True, "records": records[:self.batch_size]}
+        if len(records) > self.batch_size:
+            locator = "01g" + secrets.token_hex(6).upper() + f"-{self.batch_size}"
+            self.cursors[locator] = (records[self.batch_size:], total)
+            body["done"] = False
+            body["nextRecordsUrl"] = f"/services/data/v{self.version}/query/{locator}"
+        return body
+
+    # -- sobjects ----------------------------------------------------------------------------------
+    def sobjects(self, method: str, rest: list[str], params: dict, payload) -> Response:
+        if not rest:
+            if method != "GET":
+                raise not_found()
+            return Response(200, {"encoding": "UTF-8", "maxBatchSize": 200,
+                                  "sobjects": [self._object_summary(o) for o in self.org.schema.values()]})
+        obj = self.org.object_or_error(rest[0])
+        if len(rest) == 1:
+            if method == "GET":
+                return Response(200, {"objectDescribe": self._object_summary(obj), "recentItems": []})
+            if method == "POST":
+                return Response(201, self.create(obj, payload))
+            raise SalesforceError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are "
+                                                             "GET,HEAD,POST")
+        if rest[1] == "describe" and len(rest) == 2 and method == "GET":
+            return Response(200, self.describe(obj))
+        record_id = rest[1]
+        if len(rest) == 3 and rest[2] == "password" and obj.name == "User":
+            return self.password(method, record_id, payload)
+        if len(rest) != 2:
+            raise not_found()
+        if method == "GET":
+            return Response(200, self.get(obj, record_id, params.get("fields")))
+        if method == "PATCH":
+            self.org.update(obj.name, record_id, self._record_body(payload))
+            return Response(204)
+        if method == "DELETE":
+            self.org.delete(obj.name, record_id)
+            return Response(204)
+        raise SalesforceError(405, "METHOD_NOT_ALLOWED",
+                              f"HTTP Method '{method}' not allowed. Allowed are HEAD,GET,PATCH,DELETE")
+
+    @staticmethod
+    def _record_body(payload) -> dict:
+        if not isinstance(payload, dict):
+            raise SalesforceError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object")
+        return payload
+
+    def create(self, obj: ObjectDef, payload) -> dict:
+        values = self._record_body(payload)
+        if "Id" in values or "id" in values:
+            raise SalesforceError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
+                                  "Unable to create/update fields: Id. Please check the security settings of this "
+                                  "field and verify that it is read/write for your profile or permission set.",
+                                  ["Id"])
+        new_id = self.org.insert(obj.name, values)
+        return {"id": new_id, "success": True, "errors": []}
+
+    def get(self, obj: ObjectDef, record_id: str, fields: Optional[str]) -> dict:
+        row = self.org.record(obj.name, record_id)
+        if row is None:
+            raise not_found()
+        names = [f.strip() for f in fields.split(",")] if fields else [f.name for f in obj.fields.values()]
+        out = {"attributes": self._attributes(obj, row["Id"])}
+        for name in names:
+            f = obj.field(name)
+            if f is None:
+                raise SalesforceError(400, "INVALID_FIELD", f"No such column '{name}' on entity '{obj.name}'. If you "
+                                      "are attempting to use a custom field, be sure to append the '__c' after the "
+                                      "custom field name. Please reference your WSDL or the describe call for the "
+                                      "appropriate names.")
+            out[f.name] = row.get(f.name)
+        return out
+
+    def _attributes(self, obj: ObjectDef, record_id: str) -> dict:
+        return {"type": obj.name, "url": f"/services/data/v{self.version}/sobjects/{obj.name}/{record_id}"}
+
+    def _object_summary(self, obj: ObjectDef) -> dict:
+        base = f"/services/data/v{self.version}/sobjects/{obj.name}"
+        return {"name": obj.name, "label": obj.label, "keyPrefix": obj.key_prefix, "createable": obj.createable,
+                "updateable": obj.updateable, "deletable": obj.deletable, "queryable": obj.queryable,
+                "custom": obj.custom, "urls": {"sobject": base, "describe": base + "/describe",
+                                               "rowTemplate": base + "/{ID}"}}
+
+    def describe(self, obj: ObjectDef) -> dict:
+        body = self._object_summary(obj)
+        body["fields"] = [{
+            "name": f.name, "type": f.type, "label": f.label, "length": f.length, "createable": f.createable,
+            "updateable": f.updateable, "nillable": f.nillable, "permissionable": f.permissionable,
+            "calculated": f.calculated, "defaultedOnCreate": f.defaulted_on_create, "referenceTo": f.reference_to,
+            "relationshipName": f.relationship_name, "restrictedPicklist": f.restricted_picklist,
+            "picklistValues": [{"value": v, "label": v, "active": True, "defaultValue": False}
+                               for v in f.picklist_values],
+        } for f in obj.fields.values()]
+        body["childRelationships"] = [{"childSObject": c.child_object, "field": c.field,
+                                       "relationshipName": c.name, "cascadeDelete": False}
+                                      for c in obj.child_relationships.values()]
+        return body
+
+    # -- User password [RESTREF sObject User Password; reference 2.9] --------------------------------------
+    def password(self, method: str, user_id: str, payload) -> Response:
+        user = self.org.record("User", user_id)
+        if user is None:
+            raise not_found()
+        if method == "GET":
+            return Response(200, {"isExpired": False})
+        if method == "POST":
+            new = self._record_body(payload).get("NewPassword")
+            if not isinstance(new, str):
+                raise SalesforceError(400, "JSON_PARSER_ERROR", "NewPassword is required")
+            self._check_password(user, new)
+            self.org.hidden["passwords"][user["Id"]] = new
+            self.org.writes += 1
+            return Response(204)
+        if method == "DELETE":
+            temp = secrets.token_urlsafe(7)[:9]
+            self.org.hidden["passwords"][user["Id"]] = temp
+            self.org.writes += 1
+            return Response(200, {"NewPassword": temp})
+        raise SalesforceError(405, "METHOD_NOT_ALLOWED",
+                              f"HTTP Method '{method}' not allowed. Allowed are HEAD,GET,POST,DELETE")
+
+    def _check_password(self, user: dict, new: str) -> None:
+        """The org's policy, or the profile's ProfilePasswordPolicy when it has one [RESTREF]: 400
+        INVALID_NEW_PASSWORD. Org default: 8 characters, letters and numbers (Salesforce's default policy)."""
+        profile = self.org.record("Profile", user["ProfileId"])
+        policy = self.password_policy(profile["Name"]) if self.password_policy else None
+        length = int(policy["minimumPasswordLength"]) if policy else 8
+        complexity = int(policy["passwordComplexity"]) if policy else 1
+        if len(new) < length:
+            raise SalesforceError(400, "INVALID_NEW_PASSWORD", f"Your password must be at least {length} characters "
+                                                               "long.")
+        has = {"letter": any(c.isalpha() for c in new), "digit": any(c.isdigit() for c in new),
+               "upper": any(c.isupper() for c in new), "lower": any(c.islower() for c in new),
+               "special": any(not c.isalnum() for c in new)}
+        needs = {0: [], 1: ["letter", "digit"], 2: ["letter", "digit", "special"], 3: ["digit", "upper", "lower"],
+                 4: ["digit", "upper", "lower", "special"], 5: ["digit", "upper", "lower", "special"]}[complexity]
+        if not all(has[n] for n in needs):
+            raise SalesforceError(400, "INVALID_NEW_PASSWORD",
+                                  "Your password must have a mix of letters and numbers." if complexity == 1 else
+                                  f"Your password must include: {', '.join(needs)}.")
+
+    # -- composite [RESTREF Composite; reference 2.6] ------------------------------------------------------
+    def composite(self, payload) -> Response:
+        if not isinstance(payload, dict) or not isinstance(payload.get("compositeRequest"), list):
+            raise SalesforceError(400, "JSON_PARSER_ERROR", "compositeRequest is required")
+        subs = payload["compositeRequest"]
+        if len(subs) > COMPOSITE_LIMIT:
+            raise SalesforceError(400, "LIMIT_EXCEEDED", f"Limit Exceeded: composite subrequests, max {COMPOSITE_LIMIT}")
+        heavy = sum(1 for s in subs if re.search(r"/(query|queryAll|composite/sobjects)\b", str(s.get("url", ""))))
+        if heavy > COMPOSITE_QUERY_LIMIT:
+            raise SalesforceError(400, "LIMIT_EXCEEDED", "Limit Exceeded: at most 5 query or sObject Collections "
+                                                         "subrequests")
+        seen = set()
+        for s in subs:
+            ref = s.get("referenceId")
+            if not isinstance(ref, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_]*$", ref) or ref in seen:
+                # v52+: a bad or duplicate referenceId fails the whole request [RESTREF Composite].
+                raise SalesforceError(400, "INVALID_REFERENCE_ID" if ref else "JSON_PARSER_ERROR",
+                                      f"Invalid reference specified: {ref}")
+            seen.add(ref)
+            bad = {h.lower() for h in (s.get("httpHeaders") or {})} & {"authorization", "accept", "content-type"}
+            if bad:
+                raise SalesforceError(400, "INVALID_HEADER", f"Header not allowed in a subrequest: {sorted(bad)[0]}")
+            if s.get("method") not in ("GET", "POST", "PATCH", "PUT", "DELETE"):
+                raise SalesforceError(400, "METHOD_NOT_ALLOWED", f"Invalid method: {s.get('method')}")
+        all_or_none = bool(payload.get("allOrNone"))
+        results: dict[str, dict] = {}
+        out: list[dict] = []
+        failed: set[str] = set()
+        try:
+            with self.org.transaction():
+                for s in subs:
+                    ref = s["referenceId"]
+                    used = set(REF_RE.findall(json.dumps(s)))
+                    if any(u[0] in failed for u in used):
+                        out.append(self._sub(ref, HALTED.status, HALTED.rest_body()))
+                        failed.add(ref)
+                        continue
+                    try:
+                        url = self._substitute(s.get("url", ""), results)
+                        body = self._substitute(s.get("body"), results)
+                        res = self._sub_request(s["method"], url, body, all_or_none)
+                    except SalesforceError as err:
+                        out.append(self._sub(ref, err.status, err.rest_body()))
+                        failed.add(ref)
+                        if all_or_none:
+                            raise _Rollback() from None
+                        continue
+                    results[ref] = res.body if isinstance(res.body, (dict, list)) else {}
+                    headers = {"Location": f"/services/data/v{self.version}/sobjects/{url.split('/')[-1]}/"
+                                           f"{res.body['id']}"} if res.status == 201 and isinstance(res.body, dict) \
+                        and "id" in res.body else {}
+                    out.append(self._sub(ref, res.status, res.body, headers))
+        except _Rollback:
+            # allOrNone: everything is rolled back; the others report PROCESSING_HALTED (reference 2.6).
+            done = {o["referenceId"] for o in out}
+            out = [o if o["referenceId"] in failed else self._sub(o["referenceId"], HALTED.status,
+                                                                   HALTED.rest_body()) for o in out]
+            out += [self._sub(s["referenceId"], HALTED.status, HALTED.rest_body()) for s in subs
+                    if s["referenceId"] not in done]
+        return Response(200, {"compositeResponse": out})
+
+    @staticmethod
+    def _sub(ref: str, status: int, body, headers: Optional[dict] = None) -> dict:
+        return {"body": body, "httpHeaders": headers or {}, "httpStatusCode": status, "referenceId": ref}
+
+    def _sub_request(self, method: str, url: str, body, outer_all_or_none: bool) -> Response:
+        split = urlsplit(url)
+        m = VERSION_RE.match(split.path)
+        if not m:
+            raise not_found()
+        params = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        parts = [p for p in (m.group(2) or "/").split("/") if p]
+        if parts and parts[0] == "composite" and not parts[1:]:
+            raise SalesforceError(400, "INVALID_API_INPUT", "composite cannot be nested")
+        if outer_all_or_none and parts[:2] == ["composite", "sobjects"] and isinstance(body, dict):
+            body = dict(body, allOrNone=True)  # the outer allOrNone overrides the inner one [RESTREF]
+        with self.org.transaction():  # each subrequest is atomic on its own
+            return self.route(method, parts, params, body)
+
+    @staticmethod
+    def _substitute(value, results: dict):
+        """Replace @{ref.path} with values from earlier responses (case-sensitive) [RESTREF Composite]."""
+        if value is None:
+            return None
+        text = json.dumps(value)
+
+        def lookup(m: re.Match) -> str:
+            ref, path = m.group(1), m.group(2)
+            if ref not in results:
+                raise SalesforceError(400, "INVALID_REFERENCE", f"Invalid reference specified. No value for {ref}"
+                                                                f"{path} found in {ref}.")
+            cur = results[ref]
+            for token in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", path):
+                try:
+                    cur = cur[token[0]] if token[0] else cur[int(token[1])]
+                except (KeyError, IndexError, TypeError):
+                    raise SalesforceError(400, "INVALID_REFERENCE", f"Invalid reference specified. No value for "
+                                                                    f"{ref}{path} found in {ref}.") from None
+            return str(cur)
+
+        return json.loads(REF_RE.sub(lambda m: lookup(m).replace('"', '\\"'), text))
+
+    # -- sObject Collections [RESTREF sObject Collections; reference 2.7] ----------------------------------
+    def collections(self, method: str, rest: list[str], params: dict, payload) -> Response:
+        if method == "DELETE" and not rest:
+            ids = [i for i in params.get("ids", "").split(",") if i]
+            return Response(200, self._each(ids, params.get("allOrNone", "false").lower() == "true",
+                                            lambda i: self._delete_any(i) or i))
+        if method == "GET" and len(rest) == 1:
+            obj = self.org.object_or_error(rest[0])
+            ids = [i for i in params.get("ids", "").split(",") if i]
+            fields = params.get("fields")
+            return Response(200, [self._get_or_none(obj, i, fields) for i in ids])
+        if method not in ("POST", "PATCH") or rest:
+            raise not_found()
+        body = self._record_body(payload)
+        records = body.get("records")
+        if not isinstance(records, list):
+            raise SalesforceError(400, "JSON_PARSER_ERROR", "records is required")
+        types = [((r.get("attributes") or {}).get("type") or "") for r in records]
+        if any(not t for t in types):
+            raise SalesforceError(400, "INVALID_TYPE", "Each record needs attributes.type")
+        objs = [self.org.object_or_error(t) for t in types]
+        if len({o.name for o in objs}) > 1 and any(o.setup for o in objs):
+            # [RESTREF sObject Collections] types cannot be mixed when one is a setup object; code UNVERIFIED.
+            raise SalesforceError(400, "INVALID_BATCH_REQUEST",
+                                  "You can't mix object types when one of them is a setup object.")
+        all_or_none = bool(body.get("allOrNone"))
+
+        def save(pair):
+            obj, rec = pair
+            values = {k: v for k, v in rec.items() if k != "attributes"}
+            if method == "POST":
+                if "id" in {k.lower() for k in values}:
+                    raise SalesforceError(400, "INVALID_FIELD", "Can't specify an id for a create", ["Id"])
+                return self.org.insert(obj.name, values)
+            rid = values.pop("id", None) or values.pop("Id", None)
+            if not rid:
+                raise SalesforceError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
+            self.org.update(obj.name, rid, values)
+            return rid
+
+        return Response(200, self._each(list(zip(objs, records)), all_or_none, save))
+
+    def _each(self, items: list, all_or_none: bool, action) -> list[dict]:
+        if len(items) > COLLECTION_LIMIT:
+            raise SalesforceError(400, "EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more than "
+                                                            f"{COLLECTION_LIMIT} records into this call")
+        results: list[dict] = []
+        failed = False
+        try:
+            with self.org.transaction():
+                for item in items:
+                    try:
+                        with self.org.transaction():
+                            rid = action(item)
+                        results.append({"id": rid, "success": True, "errors": []})
+                    except SalesforceError as err:
+                        results.append({"id": None, "success": False, "errors": [err.save_error()]})
+                        failed = True
+                if failed and all_or_none:
+                    raise _Rollback()
+        except _Rollback:
+            # Reference 2.7: the good records report ALL_OR_NONE_OPERATION_ROLLED_BACK.
+            results = [r if not r["success"] else {"id": None, "success": False, "errors": [ROLLED_BACK]}
+                       for r in results]
+        return results
+
+    def _delete_any(self, record_id: str) -> None:
+        name = self.org.object_of_id(record_id)
+        if name is None:
+            raise SalesforceError(400, "ENTITY_IS_DELETED" if len(record_id) in (15, 18) else "MALFORMED_ID",
+                                  "entity is deleted" if len(record_id) in (15, 18) else
+                                  f"malformed id {record_id}")
+        self.org.delete(name, record_id)
+
+    def _get_or_none(self, obj: ObjectDef, record_id: str, fields: Optional[str]):
+        try:
+            return self.get(obj, record_id, fields)
+        except SalesforceError as err:
+            if err.status == 404:
+                return None  # missing ids come back as null entries [RESTREF sObject Collections]
+            raise
+
+
+class _Rollback(Exception):
+    pass

@@ -1,0 +1,20 @@
+"""Fixtures for module tests against the emulator (see harness.py)."""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import Emulator  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """One emulator with three orgs for the whole test session (per xdist worker)."""
+    emu = Emulator(tmp_path_factory.mktemp("emulator"), orgs=3)
+    yield emu
+    emu.stop()

@@ -1,0 +1,204 @@
+"""Reusable harness for module tests: the emulator, ansible-playbook runs and the request log.
+
+Module tests drive real ``ansible-playbook`` subprocesses against the emulator. A test builds a
+list of tasks; ``run_playbook`` registers each task's result (failures included) and returns
+them by task name, so one playbook run can check many cases.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+import yaml
+
+from collection_path import COLLECTIONS, REPO, ensure_collection_path
+
+VENV_BIN = os.path.dirname(sys.executable)
+
+
+class Emulator:
+    """One running ``python -m sf_emulator`` process and its admin API."""
+
+    def __init__(self, workdir, orgs=3, timeout=60):
+        self.workdir = str(workdir)
+        info_file = os.path.join(self.workdir, "emu.json")
+        self.log_path = os.path.join(self.workdir, "emulator.log")
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sf_emulator", "--port", "0", "--orgs", str(orgs), "--info-file", info_file],
+            stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(info_file):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                with open(self.log_path, "rb") as handle:
+                    raise RuntimeError("The emulator did not start:\n" + handle.read().decode(errors="replace")[-3000:])
+            time.sleep(0.1)
+        with open(info_file) as handle:
+            self.info = json.load(handle)
+        self.url = self.info["url"]
+        self.ca_file = self.info["ca_file"]
+        self.orgs = dict((org["name"], org) for org in self.info["orgs"])
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+    # ---- admin API ------------------------------------------------------------------------
+
+    def _admin(self, method, org, what, payload=None):
+        response = requests.request(method, "%s/__emulator__/orgs/%s/%s" % (self.url, org, what), json=payload,
+                                    verify=self.ca_file, timeout=30)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def requests(self, org):
+        """[{method, path, status}] of every Salesforce request the org received, in order."""
+        return self._admin("GET", org, "requests")["requests"]
+
+    def clear_requests(self, org):
+        self._admin("DELETE", org, "requests")
+
+    def fault(self, org, **payload):
+        """E.g. fault("org1", kind="expire_session", count=1)."""
+        return self._admin("POST", org, "faults", payload)
+
+    def settings(self, org, **payload):
+        return self._admin("POST", org, "settings", payload)
+
+    def admin_url(self, org, what):
+        """URL of an admin endpoint, for ansible.builtin.uri tasks inside a playbook."""
+        return "%s/__emulator__/orgs/%s/%s" % (self.url, org, what)
+
+
+def connection_args(emulator, org, flow="soap", **extra):
+    """Module options that log in to ``org`` with one flow, trusting the emulator's CA."""
+    info = emulator.orgs[org]
+    args = dict(login_url=info["login_url"], ca_path=emulator.ca_file)
+    if flow == "soap":
+        args.update(username=info["username"], password=info["password"], security_token=info["security_token"])
+    elif flow == "jwt":
+        args.update(client_id=info["client_id"], username=info["username"], private_key_file=info["private_key_file"])
+    elif flow == "client_credentials":
+        args.update(client_id=info["client_id"], client_secret=info["client_secret"])
+    elif flow == "oauth_password":
+        args.update(client_id=info["client_id"], client_secret=info["client_secret"], username=info["username"],
+                    password=info["password"], security_token=info["security_token"])
+    else:
+        raise ValueError(flow)
+    args.update(extra)
+    return args
+
+
+def org_secrets(emulator):
+    """Every secret value the emulator handed out, to look for in output."""
+    values = []
+    for org in emulator.orgs.values():
+        values += [org["password"], org["security_token"], org["client_secret"]]
+        with open(org["private_key_file"]) as handle:
+            key_lines = [line for line in handle.read().splitlines() if line and "-----" not in line]
+        values += key_lines[1:3]  # two full base64 lines of the key body
+    return [v for v in values if v]
+
+
+class PlaybookRun:
+    def __init__(self, rc, stdout, stderr, results):
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.results = results
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def __getitem__(self, name):
+        return self.results[name]
+
+    def __repr__(self):
+        return "PlaybookRun(rc=%s)\n%s\n%s" % (self.rc, self.stdout[-4000:], self.stderr[-2000:])
+
+
+def _safe_name(name):
+    return "r_" + "".join(c if c.isalnum() else "_" for c in name)
+
+
+def run_playbook(tmp_path, tasks, verbosity=0, check=False, diff=False, module_defaults=None, env=None,
+                 play_vars=None, timeout=600):
+    """Run ``tasks`` in one play on localhost; return a PlaybookRun with results by task name.
+
+    Each task dict needs a unique ``name``. Tasks are registered and get ``ignore_errors`` so
+    that failures are results to assert on; a task may set ``ignore_errors: false`` itself.
+    Values may use Jinja to read earlier results: ``{{ r_<name> }}`` (see result_var()).
+    """
+    ensure_collection_path()
+    names = [task["name"] for task in tasks]
+    assert len(set(names)) == len(names), "task names must be unique"
+    results_file = os.path.join(str(tmp_path), "results-%d.json" % time.monotonic_ns())
+    play_tasks = []
+    for task in tasks:
+        task = dict(task)
+        task.setdefault("register", _safe_name(task["name"]))
+        task.setdefault("ignore_errors", True)
+        play_tasks.append(task)
+    collected = "{ %s }" % ", ".join("%s: %s | default(None)" % (json.dumps(name), _safe_name(name)) for name in names)
+    play_tasks.append({
+        "name": "Save the registered results",
+        "ansible.builtin.copy": {"content": "{{ %s | to_json }}" % collected, "dest": results_file, "mode": "0600"},
+        "check_mode": False,
+        "diff": False,
+    })
+    play = dict(hosts="localhost", connection="local", gather_facts=False,
+                vars=dict(ansible_python_interpreter=sys.executable, **(play_vars or {})),
+                tasks=play_tasks)
+    if module_defaults:
+        play["module_defaults"] = module_defaults
+    playbook = os.path.join(str(tmp_path), "playbook-%d.yml" % time.monotonic_ns())
+    with open(playbook, "w") as handle:
+        yaml.safe_dump([play], handle, sort_keys=False)
+
+    run_env = dict((k, v) for k, v in os.environ.items() if not k.startswith("SF_"))
+    run_env.update(
+        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+        ANSIBLE_LOCAL_TEMP=os.path.join(str(tmp_path), "ansible-tmp"),
+        SF_RETRY_BACKOFF="0.01",  # keep retries fast; the policy itself is unit-tested
+        PATH=VENV_BIN + os.pathsep + run_env.get("PATH", ""),
+    )
+    run_env.update(env or {})
+    command = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", playbook]
+    if verbosity:
+        command.append("-" + "v" * verbosity)
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    proc = subprocess.run(command, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
+    results = {}
+    if os.path.exists(results_file):
+        with open(results_file) as handle:
+            results = json.load(handle)
+    run = PlaybookRun(proc.returncode, proc.stdout, proc.stderr, results)
+    if not results:
+        raise AssertionError("The playbook did not finish: %r" % run)
+    return run
+
+
+def result_var(name):
+    """Jinja name of a task's registered result, e.g. '{{ %s.access_token }}' % result_var('login')."""
+    return _safe_name(name)
