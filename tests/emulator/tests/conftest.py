@@ -23,6 +23,10 @@ if str(EMULATOR_ROOT) not in sys.path:
 
 API = "v62.0"
 
+# requests lets these override a session's own `verify`; the tests pass the emulator's CA explicitly.
+for _var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    os.environ.pop(_var, None)
+
 
 def start_emulator(tmp: Path, orgs: int = 3, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, dict]:
     info_file = tmp / "emu.json"
