@@ -132,6 +132,13 @@ def assign_psl(org: Org, user: dict, psl_id: str) -> None:
                system=True)
 
 
+def normalise(org: Org, obj: ObjectDef, values: dict) -> dict:
+    """Input forms the platform accepts and stores canonically, before the generic field checks."""
+    if obj.name == "FieldPermissions" and isinstance(values.get("Field"), str):
+        return dict(values, Field=_normalise_field_name(org, values["Field"]))
+    return values
+
+
 # -- dispatch ---------------------------------------------------------------------------------------
 
 

@@ -156,7 +156,7 @@ class Org:
         if not obj.createable and not system:
             raise SalesforceError(400, "INVALID_TYPE_FOR_OPERATION",
                                   f"entity type {obj.name} does not support insert")
-        row = self._coerce(obj, values, creating=True, system=system)
+        row = self._coerce(obj, rules.normalise(self, obj, values), creating=True, system=system)
         for f in obj.fields.values():
             if f.name not in row and f.defaulted_on_create and f.default is not None:
                 row[f.name] = f.default

@@ -134,14 +134,22 @@ def soap_login_envelope(username: str, password: str) -> str:
             f'</n1:username><n1:password>{escape(password)}</n1:password></n1:login></env:Body></env:Envelope>')
 
 
+def roomy(client: OrgClient) -> OrgClient:
+    """Many tests create integration users: give the shared orgs room (org3 keeps the 5 free seats)."""
+    r = client.admin("POST", "settings", json={"license_seats": {"Salesforce Integration": 500,
+                                                                 "SalesforceAPIIntegrationPsl": 500}})
+    assert r.status_code == 200, r.text
+    return client
+
+
 @pytest.fixture(scope="session")
 def org1(emulator) -> OrgClient:
-    return OrgClient(emulator, emulator["orgs"][0])
+    return roomy(OrgClient(emulator, emulator["orgs"][0]))
 
 
 @pytest.fixture(scope="session")
 def org2(emulator) -> OrgClient:
-    return OrgClient(emulator, emulator["orgs"][1])
+    return roomy(OrgClient(emulator, emulator["orgs"][1]))
 
 
 @pytest.fixture(scope="session")
