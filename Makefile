@@ -62,13 +62,7 @@ collection:
 demo: venv collection
 	$(PY) scripts/demo.py
 
-# The emulator's login, SOQL and Metadata handlers are not in yet (issue 2): until they are, the
-# emulator contract tests and the module tests through ansible-playbook cannot start, so `make test`
-# runs what can run: unit tests, sanity and lint. `make full-test` adds the two suites.
 test: venv collection
-	$(MAKE) -k units sanity lint
-
-full-test: venv collection
 	$(MAKE) -k units emulator-tests integration sanity lint
 
 # pytest exits 5 when it collected nothing: make treats that as the failure it is.

@@ -55,16 +55,13 @@ def flows_run(emulator, tmp_path_factory):
         {"name": "wrong_mix", SESSION: dict(login_url=info["login_url"], username=info["username"],
                                             client_id=info["client_id"])},
         {"name": "token_without_url", SESSION: dict(access_token="x")},
-        {"name": "env_fallback", SESSION: {}, "environment": dict(
-            SF_LOGIN_URL=info["login_url"], SF_CA_PATH=emulator.ca_file, SF_CLIENT_ID=info["client_id"],
-            SF_CLIENT_SECRET=info["client_secret"])},
     ]
     return run_playbook(tmp_path, tasks, verbosity=4)
 
 
 FLOWS = [("soap", "soap_password"), ("jwt", "jwt_bearer"), ("client_credentials", "client_credentials"),
          ("oauth_password", "oauth_password"), ("direct", "access_token"), ("check_mode", "soap_password"),
-         ("no_validation", "soap_password"), ("env_fallback", "client_credentials")]
+         ("no_validation", "soap_password")]
 
 
 @pytest.mark.parametrize("task, flow", FLOWS)
@@ -105,6 +102,19 @@ def test_failures_are_clear(flows_run, task, words):
         assert word in result["msg"], result["msg"]
     assert "Traceback" not in result["msg"]
     assert "api_requests" in result
+
+
+def test_env_fallback_options(emulator, tmp_path):
+    # Set on the ansible-playbook process, the way operators export SF_* variables (a task's
+    # `environment:` keyword would be echoed by Ansible itself at -vvvv).
+    info = emulator.orgs["org1"]
+    env = dict(SF_LOGIN_URL=info["login_url"], SF_CA_PATH=emulator.ca_file, SF_CLIENT_ID=info["client_id"],
+               SF_CLIENT_SECRET=info["client_secret"])
+    run = run_playbook(tmp_path, [{"name": "env_fallback", SESSION: {}}], env=env, verbosity=4)
+    result = run["env_fallback"]
+    assert not result.get("failed"), result
+    assert result["auth_flow"] == "client_credentials" and result["org_id"] == info["org_id"]
+    assert info["client_secret"] not in run.output
 
 
 def test_no_secret_in_verbose_output(flows_run, emulator):
