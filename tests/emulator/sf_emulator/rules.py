@@ -115,8 +115,14 @@ def check_user_seat(org: Org, licence_id: str) -> None:
 
 def assign_psl(org: Org, user: dict, psl_id: str) -> None:
     """Create a PermissionSetLicenseAssign after the licence checks of reference 3.4."""
-    psl = org.record("PermissionSetLicense", psl_id)
-    info = licence_info(org, psl_id) or {}
+    check_psl_assignable(org, user, org.record("PermissionSetLicense", psl_id))
+    org.insert("PermissionSetLicenseAssign", {"AssigneeId": user["Id"], "PermissionSetLicenseId": psl_id},
+               system=True)
+
+
+def check_psl_assignable(org: Org, user: dict, psl: dict) -> None:
+    """Reference 3.4: the user's licence must support the PSL, and the PSL needs a free seat."""
+    info = licence_info(org, psl["Id"]) or {}
     name = user.get("Name") or user["Username"]
     if user_licence_id(org, user) not in info.get("user_licences", []):
         # Reference 3.4: "<User> can't be assigned the <PSL> permission set license, because <User>'s user
@@ -128,8 +134,6 @@ def assign_psl(org: Org, user: dict, psl_id: str) -> None:
         # Reference 3.4 out-of-seats text (Salesforce Help KB 000390162); errorCode UNVERIFIED.
         raise fields_error(f"All {psl['MasterLabel']} permission set licenses are in use. For more licenses, "
                            "contact your salesforce.com representative.", [], "LICENSE_LIMIT_EXCEEDED")
-    org.insert("PermissionSetLicenseAssign", {"AssigneeId": user["Id"], "PermissionSetLicenseId": psl_id},
-               system=True)
 
 
 def normalise(org: Org, obj: ObjectDef, values: dict) -> dict:
@@ -508,16 +512,7 @@ def _psla_before_insert(org: Org, row: dict, system: bool) -> None:
         # Reference 3.4: duplicate → DUPLICATE_VALUE "duplicate value found ..." (full text UNVERIFIED).
         raise fields_error("duplicate value found: <unknown> duplicates value on record with id: <unknown>", [],
                            "DUPLICATE_VALUE")
-    # Licence checks of assign_psl, without creating a second row.
-    info = licence_info(org, psl["Id"]) or {}
-    name = user.get("Name") or user["Username"]
-    if user_licence_id(org, user) not in info.get("user_licences", []):
-        raise fields_error(f"{name} can't be assigned the {psl['MasterLabel']} permission set license, because "
-                           f"{name}'s user license doesn't support it.")
-    refresh_licence_counts(org)
-    if psl["UsedLicenses"] >= psl["TotalLicenses"]:
-        raise fields_error(f"All {psl['MasterLabel']} permission set licenses are in use. For more licenses, "
-                           "contact your salesforce.com representative.", [], "LICENSE_LIMIT_EXCEEDED")
+    check_psl_assignable(org, user, psl)
 
 
 def _psla_before_delete(org: Org, row: dict, system: bool) -> None:
