@@ -20,7 +20,7 @@ BUILD := $(CURDIR)/build
 COLLECTIONS := $(BUILD)/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/sfops/integration
 # ...ansible-test and ansible-lint need a real copy.
-SANITY_ROOT := $(BUILD)/sanity
+SANITY_ROOT ?= $(BUILD)/sanity
 SANITY_COPY := $(SANITY_ROOT)/ansible_collections/sfops/integration
 
 PYTEST_ARGS ?=

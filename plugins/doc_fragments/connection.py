@@ -126,6 +126,27 @@ notes:
     modules through C(module_defaults) with the group C(group/sfops.integration.salesforce).
 """
 
+    # For modules whose own options are called username/password (the user they manage): their
+    # login options are renamed login_username/login_password (module_utils/module.py).
+    MANAGED_USER = r"""
+options:
+  login_username:
+    description:
+      - Username to log in as. This module's own O(username) is the user it manages, so the login
+        option has this name here (elsewhere it is O(sfops.integration.sf_session#module:username)).
+      - Falls back to E(SF_USERNAME).
+    type: str
+  login_password:
+    description:
+      - Password to log in with (SOAP login or OAuth password grant).
+      - Falls back to E(SF_PASSWORD).
+    type: str
+notes:
+  - Prefer passing a session (O(access_token) and O(instance_url)) from M(sfops.integration.sf_session)
+    through C(module_defaults); never put login credentials under the names C(username) or
+    C(password) in C(module_defaults) for this module, they would be read as the managed user's.
+"""
+
     ACTION_GROUP = r"""
 attributes:
   action_group:

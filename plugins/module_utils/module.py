@@ -18,14 +18,23 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient, missing_libraries
 from ansible_collections.sfops.integration.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.sfops.integration.plugins.module_utils.errors import SalesforceError
+from ansible_collections.sfops.integration.plugins.module_utils.state import diff
+
+
+LOGIN_PREFIX = "login_"
 
 
 class SalesforceModule:
     """AnsibleModule with the connection options and one lazily built SalesforceClient."""
 
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
-        spec = dict(CONNECTION_ARGUMENT_SPEC)
-        spec.update(argument_spec or {})
+        argument_spec = argument_spec or {}
+        # A module that manages a user owns ``username``/``password`` (the managed user's); its login
+        # options are then called ``login_username``/``login_password`` (same SF_* fallbacks).
+        self.connection_options = dict(
+            (name, name if name not in argument_spec else LOGIN_PREFIX + name) for name in CONNECTION_ARGUMENT_SPEC)
+        spec = dict((self.connection_options[name], option) for name, option in CONNECTION_ARGUMENT_SPEC.items())
+        spec.update(argument_spec)
         self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self._client = None
 
@@ -44,16 +53,31 @@ class SalesforceModule:
     def warn(self, message):
         self.ansible.warn(message)
 
+    def fail(self, msg, **details):
+        """Fail with one clear message (bad input found before anything was written)."""
+        self.fail_json(msg=msg, **details)
+
     @property
     def client(self):
         """The Salesforce client; built (and options checked) on first use. Logs in on first call."""
         if self._client is None:
-            connection_params = dict((name, self.params.get(name)) for name in CONNECTION_ARGUMENT_SPEC)
+            connection_params = dict((name, self.params.get(option)) for name, option in self.connection_options.items())
             self._client = SalesforceClient(connection_params)
         return self._client
 
     def _api_requests(self):
         return self._client.api_requests if self._client is not None else 0
+
+    def finish(self, changed, before, after, **result):
+        """Result of a managed resource: ``changed``, the ``diff`` (with --diff) and the rest.
+
+        ``before``/``after`` are the managed state in readable form; in check mode ``after``
+        is what the run would make.
+        """
+        result["changed"] = bool(changed)
+        if self.diff_mode:
+            result["diff"] = diff(before, after)
+        return result
 
     def exit_json(self, **result):
         result.setdefault("changed", False)
