@@ -317,6 +317,21 @@ class Handler(BaseHTTPRequestHandler):
             self._send(status, [{"message": message, "errorCode": code, "fields": []}])
         return True
 
+    def _over_daily_limit(self, rt, path: str) -> bool:
+        """Reference 6 [LIMITS]: past the daily allowance every API request gets 403 REQUEST_LIMIT_EXCEEDED
+        "TotalRequests Limit exceeded." (refused requests are not counted: UNVERIFIED)."""
+        with rt.org.lock:
+            over = rt.org.api_used >= rt.org.api_max
+        if not over:
+            return False
+        code, message = "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."
+        self._log(rt, path, 403 if "/Soap/m/" not in path else 500, "rest" if "/Soap/m/" not in path else "metadata")
+        if "/Soap/m/" in path:
+            self._send(500, metadata.soap_fault(f"sf:{code}", f"{code}: {message}"), "text/xml; charset=utf-8")
+        else:
+            self._send(403, [{"message": message, "errorCode": code, "fields": []}])
+        return True
+
     # -- REST --------------------------------------------------------------------------------------
     def _rest(self, path: str, body: bytes) -> None:
         authz = self.headers.get("Authorization") or ""
@@ -330,6 +345,8 @@ class Handler(BaseHTTPRequestHandler):
         rt = self.emulator.runtimes[session.org.name]
         fault = self._fault(rt, path, token)
         if fault and self._fault_response(rt, fault, path, token):
+            return
+        if self._over_daily_limit(rt, path):
             return
         org = rt.org
         with org.lock:
@@ -393,6 +410,8 @@ class Handler(BaseHTTPRequestHandler):
             rt = self.emulator.runtimes[session.org.name] if session else self._runtime_for_token(session_id)
         fault = self._fault(rt, path, session_id) if rt else None
         if fault and self._fault_response(rt, fault, path, session_id):
+            return
+        if rt and self._over_daily_limit(rt, path):
             return
         if rt:
             with rt.org.lock:

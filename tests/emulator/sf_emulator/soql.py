@@ -368,8 +368,37 @@ def _key(value):
 
 
 def execute(soql: str, source, *, query_all: bool = False) -> QueryResult:
-    parser = Parser(soql)
-    q = parser.query()
-    if parser.peek()[0] != "eof":
-        raise malformed(f"unexpected token: '{parser.peek()[1]}'")
-    return Evaluator(source, query_all).run(q)
+    try:
+        parser = Parser(soql)
+        q = parser.query()
+        if parser.peek()[0] != "eof":
+            raise malformed(f"unexpected token: '{parser.peek()[1]}'")
+        return Evaluator(source, query_all).run(q)
+    except SalesforceError as error:
+        raise located(soql, error) from None
+
+
+QUOTED_RE = re.compile(r"(?<![A-Za-z])'([^']+)'")  # not the apostrophe of "Didn't"
+
+
+def located(soql: str, error: SalesforceError) -> SalesforceError:
+    """Prefix a query error with the offending line, a caret and ``ERROR at Row:R:Column:C``.
+
+    The shape is what Salesforce sends for INVALID_FIELD / MALFORMED_QUERY / INVALID_TYPE (3P: error
+    texts quoted in forcedotcom/soql-tooling#86 and forcedotcom/cli#1356); Salesforce may show only a
+    window of a long line, here the whole line is shown (simplified, docs/emulator.md).
+    """
+    quoted = QUOTED_RE.search(error.message)
+    if error.message.startswith("\n") or quoted is None:
+        return error
+    name = quoted.group(1)
+    found = re.search(r"(?<![A-Za-z0-9_])" + re.escape(name) + r"(?![A-Za-z0-9_])", soql, re.I)
+    if found is None:
+        return error
+    row = soql.count("\n", 0, found.start()) + 1
+    line_start = soql.rfind("\n", 0, found.start()) + 1
+    line_end = soql.find("\n", found.start())
+    line = soql[line_start:line_end if line_end >= 0 else len(soql)]
+    column = found.start() - line_start + 1
+    message = f"\n{line}\n{' ' * (column - 1)}^\nERROR at Row:{row}:Column:{column}\n{error.message}"
+    return SalesforceError(error.status, error.error_code, message, error.fields)
