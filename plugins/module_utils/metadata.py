@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sfops.integration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Metadata API CRUD calls on top of ``SalesforceClient.metadata`` (simple-salesforce's sf.mdapi).
+
+sf.mdapi answers with zeep objects, reads a missing name as a Metadata object whose fullName is
+None, and reports a failed save as a plain ``Exception`` whose text lists
+``<fullName>: (<statusCode>, <message>),`` (reference 1.7). These helpers return plain dicts and
+raise the collection's ApiError subclasses instead, so retries and messages work as for REST.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.sfops.integration.plugins.module_utils.errors import classify_api_error
+
+try:
+    from zeep.helpers import serialize_object
+except ImportError:
+    serialize_object = None  # reported by SalesforceModule.run through client.missing_libraries()
+
+COMPONENTS_PER_CALL = 10  # reference 1.7: 10 components per read, save or delete call
+
+# One "<fullName>: (<statusCode>, <message>), " entry of simple-salesforce's save error text.
+_SAVE_ERROR = re.compile(r"\n(?P<name>[^\n]*?): \((?P<code>[A-Za-z_]+), (?P<message>.*?)\), (?=\n|$)", re.S)
+
+
+def chunks(items, size=COMPONENTS_PER_CALL):
+    """``items`` in lists of at most ``size``."""
+    items = list(items)
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def parse_save_errors(text):
+    """[{statusCode, message, fullName}] from simple-salesforce's save error text ([] if unparsable)."""
+    return [dict(statusCode=m.group("code"), message=m.group("message").strip(), fullName=m.group("name"))
+            for m in _SAVE_ERROR.finditer(text or "")]
+
+
+def _raise_save_error(exc, action, md_type, record):
+    """Re-raise simple-salesforce's plain Exception for success=false as the matching ApiError."""
+    errors = parse_save_errors(str(exc))
+    if not errors:
+        raise exc
+    raise classify_api_error(None, errors, action=action, sobject=md_type, record=record)
+
+
+def _is_failed_result(exc):
+    # simple-salesforce raises exactly Exception (no subclass) for success=false results;
+    # anything more specific is a transport or SOAP fault and goes to the client's mapping.
+    return exc.__class__ is Exception
+
+
+def list_names(client, md_type):
+    """fullNames of every component of ``md_type`` (one listMetadata call)."""
+    rows = client.metadata(lambda md: md.list_metadata(md.ListMetadataQuery(type=md_type)), action="list",
+                           resource="%s metadata" % md_type)
+    return [row.fullName for row in rows or [] if getattr(row, "fullName", None)]
+
+
+def _read_chunk(client, md_type, names):
+    answer = client.metadata(lambda md: getattr(md, md_type).read(names), action="read",
+                             resource="%s metadata" % md_type)
+    records = answer if isinstance(answer, list) else [answer]
+    # A name that does not exist comes back as a Metadata object with fullName None (reference 1.7).
+    return [serialize_object(record, dict) for record in records if getattr(record, "fullName", None)]
+
+
+def read(client, md_type, names):
+    """The components named ``names`` as dicts (fullName and fields); missing names are left out."""
+    records = []
+    for chunk in chunks(names):
+        records.extend(_read_chunk(client, md_type, chunk))
+    return records
+
+
+def save(client, md_type, operation, record, find_existing=None):
+    """createMetadata/updateMetadata/upsertMetadata of one component (a dict of its fields).
+
+    A create is not blindly repeated after a dropped connection: ``find_existing`` re-reads it.
+    """
+    def call(md):
+        typed = getattr(md, md_type)
+        try:
+            getattr(typed, operation)([typed(**record)])
+        except Exception as exc:  # pylint: disable=broad-except
+            if _is_failed_result(exc):
+                _raise_save_error(exc, operation, md_type, record)
+            raise
+        return True
+
+    return client.metadata(call, action=operation, resource="%s metadata" % md_type,
+                           safe_to_repeat=operation != "create", find_existing=find_existing)
+
+
+def delete(client, md_type, names):
+    """deleteMetadata of the components named ``names``."""
+    def call(md, chunk):
+        try:
+            getattr(md, md_type).delete(chunk)
+        except Exception as exc:  # pylint: disable=broad-except
+            if _is_failed_result(exc):
+                _raise_save_error(exc, "delete", md_type, dict(fullName=", ".join(chunk)))
+            raise
+
+    for chunk in chunks(names):
+        client.metadata(lambda md, names=chunk: call(md, names), action="delete", resource="%s metadata" % md_type)
