@@ -118,8 +118,9 @@ def _validate(values: dict, ctx: MetadataContext) -> list[tuple[str, str]]:
     profile = ctx.find_profile(values["profile"])
     if profile is None:
         errors.append(("FIELD_INTEGRITY_EXCEPTION", f"No such profile: {values['profile']}"))  # UNVERIFIED
-    else:
-        values["profile"] = profile
+    # The profile reference is kept as the caller wrote it, not as Profile.Name spells it: live orgs return
+    # it in another case than the profile's name (reference 5.1, 3P NCC SFPolDevChk), so readers must match
+    # without case. Exactly which spelling Salesforce returns is UNVERIFIED.
     return errors
 
 
