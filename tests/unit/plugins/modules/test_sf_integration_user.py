@@ -1,0 +1,341 @@
+"""Pure logic of sf_integration_user: defaults, validation, planning and error wording."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.sfops.integration.plugins.module_utils.errors import (
+    ApiError,
+    DuplicateError,
+    LicenseLimitError,
+    classify_api_error,
+)
+from ansible_collections.sfops.integration.plugins.modules import sf_integration_user as mod
+
+INTEGRATION = dict(Id="00eINT", Name=mod.DEFAULT_PROFILE, UserLicenseId="100INT", PermissionsApiUserOnly=True,
+                   UserLicense=dict(Name="Salesforce Integration", TotalLicenses=5, UsedLicenses=2))
+ADMIN = dict(Id="00eADM", Name="System Administrator", UserLicenseId="100SF", PermissionsModifyAllData=True,
+             PermissionsViewAllData=True, UserLicense=dict(Name="Salesforce", TotalLicenses=20, UsedLicenses=1))
+PLAIN = dict(Id="00eMIN", Name="Minimum Access - Salesforce", UserLicenseId="100SF",
+             UserLicense=dict(Name="Salesforce", TotalLicenses=20, UsedLicenses=1))
+ROLES = [dict(Id="00EINT", Name="Integration", DeveloperName="Integration"),
+         dict(Id="00EOPS", Name="Sales Operations", DeveloperName="SalesOperations")]
+DESCRIBE = dict(fields=[
+    dict(name="TimeZoneSidKey", label="Time Zone", type="picklist",
+         picklistValues=[dict(value="GMT", active=True), dict(value="Europe/London", active=True),
+                         dict(value="Europe/Paris", active=False)]),
+    dict(name="LocaleSidKey", label="Locale", type="picklist", picklistValues=[dict(value="en_US", active=True)]),
+    dict(name="LanguageLocaleKey", label="Language", type="picklist",
+         picklistValues=[dict(value="en_US", active=True)]),
+    dict(name="EmailEncodingKey", label="Email Encoding", type="picklist",
+         picklistValues=[dict(value="UTF-8", active=True)]),
+    dict(name="Title", label="Title", type="string", length=80),
+    dict(name="Alias", label="Alias", type="string", length=8),
+])
+
+
+def params(**overrides):
+    values = dict((name, None) for name in mod.ARGUMENT_SPEC)
+    values.update(state="present", update_password="on_create", allow_privileged_profile=False,
+                  username="marketo.integration@acme.com", email="ops@acme.com", last_name="Integration")
+    values.update(overrides)
+    return values
+
+
+def existing_user(**overrides):
+    record = dict(Id="005USER", Username="marketo.integration@acme.com", Email="ops@acme.com", FirstName=None,
+                  LastName="Integration", Alias="marketoi", CommunityNickname="marketo.integration", IsActive=True,
+                  UserPermissionsMarketingUser=False, AboutMe=None, Title=None, Department=None, CompanyName=None,
+                  TimeZoneSidKey="GMT", LocaleSidKey="en_US", LanguageLocaleKey="en_US", EmailEncodingKey="UTF-8",
+                  ProfileId="00eINT", Profile=dict(Name=mod.DEFAULT_PROFILE), UserRoleId=None, UserRole=None,
+                  UserLogins=dict(totalSize=1, done=True, records=[dict(Id="060LOGIN", IsFrozen=False)]))
+    record.update(overrides)
+    return record
+
+
+def facts(user=None, profiles=(INTEGRATION, ADMIN, PLAIN)):
+    return mod.OrgFacts(user, list(profiles), list(ROLES), DESCRIBE)
+
+
+class FakeClient:
+    def rest_path(self, path):
+        return "/services/data/v62.0/" + path
+
+
+# ---- defaults -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username, alias, nickname", [
+    ("marketo.integration@acme.com.prod", "marketoi", "marketo.integration"),
+    ("ERP_Sync-2@acme.com", "erpsync2", "ERP_Sync-2"),
+    ("ab@acme.com", "ab", "ab"),
+    ("%s@acme.com" % ("x" * 50), "xxxxxxxx", "x" * 40),
+    ("...@acme.com", "intuser", "..."),
+])
+def test_alias_and_nickname_derived_from_the_username(username, alias, nickname):
+    assert mod.derive_alias(username) == alias
+    assert len(mod.derive_alias(username)) <= 8
+    assert mod.derive_nickname(username) == nickname
+
+
+# ---- validation without the org -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overrides, words", [
+    (dict(username="marketo"), ["username 'marketo' must be in the form of an email address"]),
+    (dict(username="a@b"), ["username 'a@b'"]),
+    (dict(username="%s@acme.com" % ("a" * 80)), ["at most 80"]),
+    (dict(email="ops at acme"), ["email 'ops at acme'"]),
+    (dict(alias="ninechars"), ["alias 'ninechars' must be 1 to 8"]),
+    (dict(alias=""), ["alias '' must be 1 to 8"]),
+    (dict(nickname="n" * 41), ["nickname"]),
+    (dict(email="x", alias="toolongalias"), ["email 'x'", "alias 'toolongalias'"]),
+])
+def test_option_problems(overrides, words):
+    message = "; ".join(mod.option_problems(params(**overrides)))
+    for word in words:
+        assert word in message
+
+
+def test_good_options_and_absent_need_only_a_username():
+    assert mod.option_problems(params(alias="mktoint", nickname="marketo-integration")) == []
+    assert mod.option_problems(params(state="absent", email="not checked", alias="not checked either")) == []
+
+
+# ---- validation against the org ---------------------------------------------------------------------------
+
+
+def test_picklists_are_read_from_the_describe_and_canonicalised():
+    assert mod.canonical_picklist("time_zone", "europe/london", DESCRIBE) == "Europe/London"
+    with pytest.raises(mod.InvalidOption, match=r"time_zone 'Europe/Londn' is not a valid Time Zone in this org "
+                                                r"\(did you mean Europe/London"):
+        mod.canonical_picklist("time_zone", "Europe/Londn", DESCRIBE)
+    with pytest.raises(mod.InvalidOption, match="Europe/Paris"):  # inactive values are refused
+        mod.canonical_picklist("time_zone", "Europe/Paris", DESCRIBE)
+    assert mod.canonical_picklist("time_zone", "Mars/Base", dict(fields=[])) == "Mars/Base"  # left to Salesforce
+
+
+def test_lengths_come_from_the_describe():
+    assert mod.length_problems(dict(Title="t" * 81, Alias="ok"), DESCRIBE) == \
+        ["title is 81 characters long; the org allows at most 80"]
+
+
+def test_unknown_profile_lists_the_integration_profiles():
+    with pytest.raises(mod.InvalidOption) as error:
+        mod.resolve_profile("Minimum Access - API Only Integration", [INTEGRATION, ADMIN, PLAIN])
+    message = error.value.message
+    assert "Did you mean %s" % mod.DEFAULT_PROFILE in message
+    assert message.endswith("Profiles available for integration users: %s" % mod.DEFAULT_PROFILE)
+    assert mod.resolve_profile("system administrator", [INTEGRATION, ADMIN])["Id"] == "00eADM"
+
+
+def test_roles_by_developer_name_or_name():
+    assert mod.resolve_role("SalesOperations", ROLES)["Id"] == "00EOPS"
+    assert mod.resolve_role("sales operations", ROLES)["Id"] == "00EOPS"
+    twins = [dict(Id="00E1", Name="Integration", DeveloperName="Integration_EU"),
+             dict(Id="00E2", Name="Integration", DeveloperName="Integration_US")]
+    with pytest.raises(mod.InvalidOption, match="matches 2 roles by Name.*Integration_EU, Integration_US"):
+        mod.resolve_role("integration", twins)
+    with pytest.raises(mod.InvalidOption, match="role 'Nope' does not exist"):
+        mod.resolve_role("Nope", ROLES)
+
+
+def test_admin_grade_profiles():
+    assert mod.admin_grade_labels(ADMIN) == ["Modify All Data", "View All Data"]
+    assert mod.admin_grade_labels(dict(Name="System Administrator")) == ["System Administrator"]
+    assert mod.admin_grade_labels(dict(Name="Custom", PermissionsAuthorApex=True)) == ["Author Apex"]
+    assert mod.admin_grade_labels(INTEGRATION) == []
+    assert mod.integration_profiles([INTEGRATION, ADMIN, PLAIN]) == [mod.DEFAULT_PROFILE]
+
+
+def test_seat_problem():
+    full = dict(INTEGRATION, UserLicense=dict(Name="Salesforce Integration", TotalLicenses=5, UsedLicenses=5))
+    assert mod.seat_problem(full) == "Salesforce Integration: 5 of 5 used"
+    assert mod.seat_problem(INTEGRATION) is None
+    assert mod.seat_problem(dict(Name="x")) is None  # seats unknown: Salesforce decides
+
+
+# ---- planning -------------------------------------------------------------------------------------------
+
+
+def test_create_plan_uses_the_defaults():
+    plan, profile, _role = mod.plan_present(params(password="S3cretPass"), facts())
+    assert plan.create == dict(Username="marketo.integration@acme.com", Email="ops@acme.com", LastName="Integration",
+                               Alias="marketoi", CommunityNickname="marketo.integration",
+                               UserPermissionsMarketingUser=False, TimeZoneSidKey="GMT", LocaleSidKey="en_US",
+                               LanguageLocaleKey="en_US", EmailEncodingKey="UTF-8", ProfileId="00eINT", IsActive=True)
+    assert plan.password == "S3cretPass" and plan.frozen is None and profile is INTEGRATION
+
+
+def test_create_needs_email_and_last_name_and_every_problem_is_named():
+    with pytest.raises(mod.InvalidOption) as error:
+        mod.plan_present(params(email=None, last_name=None, time_zone="Mars", profile="Nope"), facts())
+    message = error.value.message
+    for word in ("email is required", "last_name is required", "time_zone 'Mars'", "profile 'Nope'"):
+        assert word in message
+
+
+def test_unchanged_user_plans_nothing_and_keeps_its_profile():
+    plan, profile, _role = mod.plan_present(params(username="Marketo.Integration@ACME.com", email="OPS@acme.com",
+                                                   password="x", frozen=False), facts(existing_user()))
+    assert not plan.changed and profile is INTEGRATION
+
+
+def test_update_plans_only_the_differences():
+    plan, _profile, role = mod.plan_present(params(title="Integration", role="SalesOperations", frozen=True,
+                                                   time_zone="europe/london"), facts(existing_user()))
+    assert plan.update == dict(Title="Integration", UserRoleId="00EOPS", TimeZoneSidKey="Europe/London")
+    assert plan.frozen is True and plan.login_id == "060LOGIN" and role["Name"] == "Sales Operations"
+
+
+def test_empty_role_removes_it():
+    user = existing_user(UserRoleId="00EINT", UserRole=dict(Name="Integration"))
+    plan = mod.plan_present(params(role=""), facts(user))[0]
+    assert plan.update == dict(UserRoleId="")
+    assert mod.write_subrequests(FakeClient(), plan)[0]["body"] == dict(UserRoleId=None)
+
+
+def test_password_always_is_set_on_every_run():
+    plan = mod.plan_present(params(password="S3cretPass", update_password="always"), facts(existing_user()))[0]
+    assert plan.password == "S3cretPass" and plan.changed
+
+
+def test_reactivation_needs_a_free_seat():
+    full = dict(INTEGRATION, UserLicense=dict(Name="Salesforce Integration", TotalLicenses=3, UsedLicenses=3))
+    with pytest.raises(LicenseLimitError, match="Salesforce Integration: 3 of 3 used"):
+        mod.plan_present(params(), facts(existing_user(IsActive=False), profiles=[full]))
+    # an active user on the same licence takes no new seat
+    assert not mod.plan_present(params(), facts(existing_user(), profiles=[full]))[0].changed
+
+
+def test_admin_profile_refused_unless_allowed():
+    with pytest.raises(mod.InvalidOption, match="admin-grade .*allow_privileged_profile"):
+        mod.plan_present(params(profile="System Administrator"), facts())
+    plan = mod.plan_present(params(profile="System Administrator", allow_privileged_profile=True), facts())[0]
+    assert plan.create["ProfileId"] == "00eADM" and "admin-grade" in plan.warnings[0]
+
+
+def test_absent_deactivates_once():
+    assert mod.plan_absent(facts(existing_user())).update == dict(IsActive=False)
+    assert not mod.plan_absent(facts(existing_user(IsActive=False))).changed
+    assert not mod.plan_absent(facts(None)).changed
+
+
+# ---- diff and writes ------------------------------------------------------------------------------------------
+
+
+def test_diff_views_name_every_managed_field():
+    current = facts(existing_user())
+    plan, profile, role = mod.plan_present(params(frozen=True, password="S3cretPass", update_password="always",
+                                                  profile="Minimum Access - Salesforce"), current)
+    before, after = mod.before_view(current), mod.after_view(current, plan, profile, role)
+    assert set(after) - set(before) == {"password"} and after["password"] == mod.PASSWORD_MARK
+    changed = sorted(k for k in before if before[k] != after[k])
+    assert changed == ["frozen", "license", "profile"]
+    assert "S3cretPass" not in repr(before) + repr(after)
+
+
+def test_create_writes_user_password_and_freeze_in_one_composite():
+    plan = mod.plan_present(params(password="S3cretPass", frozen=True), facts())[0]
+    subs = mod.write_subrequests(FakeClient(), plan)
+    assert [(s["method"], s["referenceId"]) for s in subs] == [
+        ("POST", "user"), ("POST", "password"), ("GET", "login"), ("PATCH", "freeze")]
+    assert subs[1]["url"].endswith("/sobjects/User/@{user.id}/password")
+    assert "WHERE+UserId+%3D+'@{user.id}'" in subs[2]["url"]
+    assert subs[3]["url"].endswith("/sobjects/UserLogin/@{login.records[0].Id}")
+
+
+def test_the_failing_subrequest_is_reported_not_the_halted_ones():
+    subs = [dict(method="POST", referenceId="user"), dict(method="POST", referenceId="password")]
+    halted = [dict(errorCode="PROCESSING_HALTED", message="The transaction was rolled back")]
+    responses = dict(
+        user=dict(httpStatusCode=400, body=halted),
+        password=dict(httpStatusCode=400, body=[dict(errorCode="INVALID_NEW_PASSWORD",
+                                                     message="Your password must have a mix of letters and numbers.")]))
+    with pytest.raises(ApiError, match="set the password of User 'a@b.com'.*INVALID_NEW_PASSWORD"):
+        mod.raise_first_failure(responses, subs, "a@b.com")
+    mod.raise_first_failure(dict(user=dict(httpStatusCode=201, body={})), subs[:1], "a@b.com")  # no failure
+
+
+@pytest.mark.parametrize("code, field, text, words", [
+    ("DUPLICATE_USERNAME", "Username", "Duplicate Username.<br>The username already exists",
+     ["username 'marketo.integration@acme.com' is already taken", "another Salesforce org"]),
+    ("DUPLICATE_COMM_NICKNAME", "CommunityNickname", "Duplicate Nickname.<br>Another user has already selected",
+     ["nickname 'marketo.integration' is already used", "set the nickname option"]),
+    # matched on meaning when the code is not the guessed one
+    ("DUPLICATE_VALUE", None, "Duplicate Username. The username already exists", ["username 'marketo"]),
+])
+def test_salesforce_duplicates_become_one_message_naming_the_option(code, field, text, words):
+    error = classify_api_error(400, [dict(errorCode=code, message=text, fields=[field] if field else [])],
+                               action="create", sobject="User")
+    assert isinstance(error, DuplicateError)
+    message = mod.explain(error, params())
+    for word in words:
+        assert word in message
+    assert "<br>" not in message
+
+
+def test_other_field_errors_name_the_option():
+    error = classify_api_error(400, [dict(errorCode="INVALID_EMAIL_ADDRESS", message="Email: invalid email address",
+                                          fields=["Email"])], action="create", sobject="User")
+    assert mod.explain(error, params()).startswith("email: Salesforce refused to create User")
+    assert mod.explain(classify_api_error(500, "boom"), params()) is None
+
+
+# ---- a create whose answer was lost ------------------------------------------------------------------------
+
+
+class DroppingClient(FakeClient):
+    """Reads answer from ``self.user``; the first write is carried out but its answer is lost."""
+
+    def __init__(self):
+        self.user = None
+        self.writes = []
+
+    def composite_query(self, reference_id, soql_text):
+        return dict(method="GET", referenceId=reference_id, url=soql_text)
+
+    def composite(self, subrequests, all_or_none=False, find_existing=None):
+        if all(sub["method"] == "GET" for sub in subrequests):
+            records = dict(user=[self.user] if self.user else [], profiles=[INTEGRATION], roles=ROLES)
+            answer = dict((sub["referenceId"], dict(records=records.get(sub["referenceId"], []))) for sub in subrequests)
+            answer["describe"] = DESCRIBE
+            return dict((ref, dict(httpStatusCode=200, body=body)) for ref, body in answer.items())
+        self.writes.append(subrequests)
+        if len(self.writes) == 1:
+            self.user = existing_user(**dict(subrequests[0]["body"], Id="005NEW"))
+            assert find_existing() == self.user  # what SalesforceClient.call returns after the drop
+            return {}
+        return dict((sub["referenceId"], dict(httpStatusCode=204, body=None)) for sub in subrequests)
+
+    def composite_body(self, responses, reference_id, **_context):
+        return responses[reference_id]["body"]
+
+    def more_records(self, page):
+        return page["records"]
+
+    def query_one(self, _soql_text):
+        return self.user
+
+
+class FakeModule:
+    check_mode = False
+
+    def __init__(self, client, **overrides):
+        self.client = client
+        self.params = params(**overrides)
+
+    def warn(self, message):
+        raise AssertionError(message)
+
+    def finish(self, changed, before, after, **result):
+        return dict(result, changed=changed, diff=dict(before=before, after=after))
+
+
+def test_a_create_whose_answer_was_lost_is_finished_with_its_password():
+    client = DroppingClient()
+    result = mod.run(FakeModule(client, password="S3cretPass"))
+    assert result["created"] is True and result["password_set"] is True and result["user"]["id"] == "005NEW"
+    first, second = client.writes
+    assert [sub["referenceId"] for sub in first] == ["user", "password"]
+    assert second == [dict(method="POST", referenceId="password", body=dict(NewPassword="S3cretPass"),
+                           url="/services/data/v62.0/sobjects/User/005NEW/password")]
