@@ -319,6 +319,35 @@ class SalesforceClient:
                                      resource=resource or reference_id)
         return item.get("body")
 
+    def composite_describe(self, reference_id, sobject):
+        """A composite subrequest describing an sObject (many describes cost one request this way)."""
+        return dict(method="GET", referenceId=reference_id, url=self.rest_path("sobjects/%s/describe" % sobject))
+
+    def composite_records(self, responses, reference_id):
+        """Every record of a composite query subresponse (later batches fetched); raises when it failed."""
+        return self.more_records(self.composite_body(responses, reference_id, action="query", resource=reference_id))
+
+    def sobject_subrequest(self, reference_id, method, sobject, record_id="", body=None):
+        """A composite subrequest on one record: POST creates; PATCH and DELETE need record_id."""
+        sub = dict(method=method, referenceId=reference_id, url=self.rest_path("sobjects/%s/%s" % (sobject, record_id)))
+        if body is not None:
+            sub["body"] = body
+        return sub
+
+    def collection_subrequest(self, reference_id, method, records=None, ids=None):
+        """A composite subrequest for sObject Collections: POST/PATCH ``records`` or DELETE ``ids``."""
+        if method == "DELETE":
+            query = urlencode({"ids": ",".join(ids), "allOrNone": "true"})
+            return dict(method="DELETE", referenceId=reference_id, url=self.rest_path("composite/sobjects?" + query))
+        return dict(method=method, referenceId=reference_id, url=self.rest_path("composite/sobjects"),
+                    body=dict(allOrNone=True, records=records))
+
+    def composite_atomic(self, subrequests, action="save", find_existing=None):
+        """Run writes in one all-or-none composite request; raise the failure that rolled it back."""
+        responses = self.composite(subrequests, all_or_none=True, find_existing=find_existing)
+        raise_for_composite(responses, subrequests, action)
+        return responses
+
     def _collection(self, method, path, records, action, all_or_none, raise_on_error, find_existing=None):
         results = []
         for start in range(0, len(records), COLLECTION_LIMIT):
@@ -407,3 +436,29 @@ def raise_for_results(results, records, action):
     first = failures[0]
     raise type(first)("; ".join(f.message for f in failures), status=first.status, error_code=first.error_code,
                       fields=first.fields, sobject=first.sobject, record=first.record)
+
+
+def composite_succeeded(responses, reference_id):
+    """Whether a composite subrequest succeeded (for optional ones, such as a lookup that may find nothing)."""
+    item = responses.get(reference_id) or {}
+    return (item.get("httpStatusCode") or 500) < 300
+
+
+def _halted(body):
+    """True for a subrequest that only reports the rollback another one caused (PROCESSING_HALTED)."""
+    return isinstance(body, list) and bool(body) and all(
+        isinstance(e, dict) and e.get("errorCode") == "PROCESSING_HALTED" for e in body)
+
+
+def raise_for_composite(responses, subrequests, action):
+    """Raise the mapped error of the subrequest (or collection record) that failed an all-or-none composite."""
+    for sub in subrequests:
+        item = responses.get(sub["referenceId"]) or {}
+        status, body = item.get("httpStatusCode") or 0, item.get("body")
+        if status >= 300 and not _halted(body):
+            raise classify_api_error(status, body, action=action, resource="(step %s)" % sub["referenceId"])
+        if isinstance(body, list) and body and isinstance(body[0], dict) and "success" in body[0]:
+            records = (sub.get("body") or {}).get("records") or []
+            raise_for_results(body, records, action)
+    if any((item.get("httpStatusCode") or 0) >= 300 for item in responses.values()):
+        raise ApiError("Salesforce rolled back the composite request without naming the failed part")

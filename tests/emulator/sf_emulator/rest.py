@@ -296,6 +296,13 @@ class RestApi:
                         if all_or_none:
                             raise _Rollback() from None
                         continue
+                    if all_or_none and _collection_failed(res.body):
+                        # [RESTREF "allOrNone Parameters in Composite and Collections Requests"]: with the
+                        # outer allOrNone true, a failed record of a collections subrequest rolls back the
+                        # whole composite request, not only that subrequest's records.
+                        out.append(self._sub(ref, res.status, res.body))
+                        failed.add(ref)
+                        raise _Rollback()
                     results[ref] = res.body if isinstance(res.body, (dict, list)) else {}
                     headers = {"Location": f"/services/data/v{self.version}/sobjects/{url.split('/')[-1]}/"
                                            f"{res.body['id']}"} if res.status == 201 and isinstance(res.body, dict) \
@@ -436,3 +443,8 @@ class RestApi:
 
 class _Rollback(Exception):
     pass
+
+
+def _collection_failed(body) -> bool:
+    """An sObject Collections result list with a failed record."""
+    return isinstance(body, list) and any(isinstance(r, dict) and r.get("success") is False for r in body)

@@ -1,0 +1,336 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) sfops.integration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sf_profile
+short_description: A custom Salesforce profile for integration users and its system permissions
+version_added: 0.1.0
+description:
+  - Creates a custom profile on a user licence, manages its description and system permissions,
+    or deletes it.
+  - A profile created through the API starts with only the permissions its licence requires;
+    the module then holds exactly the system permissions listed (see O(purge)).
+  - Permission names, the privileged guard and O(purge) work as in
+    M(sfops.integration.sf_permission_set).
+  - Standard profiles (System Administrator, Minimum Access - API Only Integrations, ...) cannot
+    have their permissions changed through the API; the module says so instead of trying.
+  - One composite request reads the profile, whether it is custom, how many users it has, the
+    licences and the describe; a change is one more request.
+extends_documentation_fragment:
+  - sfops.integration.connection
+  - sfops.integration.connection.action_group
+options:
+  name:
+    description:
+      - Name of the profile (C(Profile.Name)), the key it is found by (case-insensitive).
+    type: str
+    required: true
+  license:
+    description:
+      - Name of the user licence the profile is on, for example V(Salesforce Integration).
+        Required to create a profile.
+      - Salesforce sets a profile's licence when it is created and never changes it, so a different
+        licence on an existing profile is refused.
+    type: str
+  description:
+    description:
+      - Description of the profile; left as it is when not given.
+    type: str
+  system_permissions:
+    description:
+      - User permissions the profile grants, by API name with or without the C(Permissions)
+        prefix, case-insensitive (V(ApiEnabled), V(PermissionsApiUserOnly)).
+      - Valid names are read from the org's describe of Profile; the result reports them in their
+        canonical form.
+      - When omitted the profile's system permissions are left as they are.
+    type: list
+    elements: str
+  purge:
+    description:
+      - When true the listed system permissions are the whole truth; others are switched off.
+      - When false permissions are only switched on.
+    type: bool
+    default: true
+  allow_privileged:
+    description:
+      - The privileged permissions of M(sfops.integration.sf_permission_set) are refused unless
+        this is true; when true they are granted with a warning.
+    type: bool
+    default: false
+  state:
+    description:
+      - V(present) creates or updates the profile; V(absent) deletes it, which Salesforce refuses
+        while users have the profile (the failure says how many).
+    type: str
+    default: present
+    choices: [present, absent]
+attributes:
+  check_mode:
+    description: Reads and validates as a real run does, and writes nothing.
+    support: full
+  diff_mode:
+    description: Shows the licence, description and system permissions before and after.
+    support: full
+notes:
+  - A custom profile is told from a standard one by C(IsCustom) of its profile-owned permission set,
+    as the Profile object has no such field.
+author:
+  - sfops maintainers (@sfops)
+seealso:
+  - module: sfops.integration.sf_permission_set
+  - module: sfops.integration.sf_profile_password_policy
+"""
+
+EXAMPLES = r"""
+- name: An integration-only profile whose access comes from permission sets (seed 000)
+  sfops.integration.sf_profile:
+    name: Integration Only
+    license: Salesforce Integration
+    description: API-only profile for integration users; access comes from permission sets
+    system_permissions: [ApiEnabled, ApiUserOnly, PasswordNeverExpires]
+    purge: false
+
+- name: Plan the change first
+  sfops.integration.sf_profile:
+    name: Integration Only
+    system_permissions: [ApiEnabled, ApiUserOnly, PasswordNeverExpires]
+  check_mode: true
+  diff: true
+
+- name: Delete the profile once no user has it
+  sfops.integration.sf_profile:
+    name: Integration Only
+    state: absent
+"""
+
+RETURN = r"""
+profile:
+  description: The profile after the run (in check mode, as the run would leave it); empty after O(state=absent).
+  returned: success
+  type: dict
+  contains:
+    id:
+      description: Profile id; null in check mode when it would be created.
+      type: str
+      sample: 00e5g000000XXXXAAA
+    name:
+      description: Name.
+      type: str
+      sample: Integration Only
+    license:
+      description: Name of the user licence.
+      type: str
+      sample: Salesforce Integration
+    description:
+      description: Description.
+      type: str
+    custom:
+      description: Whether it is a custom profile (standard profiles are read-only here).
+      type: bool
+    system_permissions:
+      description: Effective system permissions, canonical API names.
+      type: list
+      elements: str
+      sample: [ApiEnabled, ApiUserOnly, PasswordNeverExpires]
+    users:
+      description: How many users have the profile.
+      type: int
+changes:
+  description: What was (or in check mode would be) changed.
+  returned: success
+  type: dict
+  contains:
+    system_permissions:
+      description: C(added) and C(removed) lists of system permissions.
+      type: dict
+      sample: {"added": ["PasswordNeverExpires"], "removed": []}
+    properties:
+      description: Description or licence values that change.
+      type: dict
+api_requests:
+  description: HTTP requests sent to Salesforce, logins included.
+  returned: always
+  type: int
+  sample: 3
+"""
+
+from ansible_collections.sfops.integration.plugins.module_utils import system_permissions
+from ansible_collections.sfops.integration.plugins.module_utils.client import soql
+from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
+from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
+    SystemPermissionCatalogue,
+    unknown_message,
+)
+from ansible_collections.sfops.integration.plugins.module_utils.state import field_changes
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    license=dict(type="str"),
+    description=dict(type="str"),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+)
+ARGUMENT_SPEC.update(system_permissions.ARGUMENT_SPEC)
+
+NEW_REF = "newProfile"
+
+
+def read_subrequests(client, name):
+    return [
+        client.composite_describe("describeProfile", "Profile"),
+        client.composite_query("profile", soql("SELECT Id, Name, Description, UserLicenseId FROM Profile "
+                                               "WHERE Name = {}", name)),
+        client.sobject_subrequest("profileRecord", "GET", "Profile", "@{profile.records[0].Id}"),
+        client.composite_query("ownedSet", soql("SELECT IsCustom FROM PermissionSet WHERE IsOwnedByProfile = true "
+                                                "AND Profile.Name = {}", name)),
+        client.composite_query("users", soql("SELECT COUNT() FROM User WHERE Profile.Name = {}", name)),
+        client.composite_query("userLicences", "SELECT Id, Name, MasterLabel FROM UserLicense"),
+    ]
+
+
+class ProfileState:
+    """The profile (or None), whether it is custom, its users and the org's user licences."""
+
+    def __init__(self, client, name):
+        responses = client.composite(read_subrequests(client, name))
+        rows = client.composite_records(responses, "profile")
+        self.profile = rows[0] if rows else None
+        self.record = client.composite_body(responses, "profileRecord", resource="profile") if self.profile else {}
+        owned = client.composite_records(responses, "ownedSet")
+        self.custom = bool(owned and owned[0].get("IsCustom"))
+        self.users = client.composite_body(responses, "users", action="query").get("totalSize", 0)
+        self.licences = client.composite_records(responses, "userLicences")
+        self.catalogue = SystemPermissionCatalogue(client.composite_body(responses, "describeProfile"))
+
+    def licence_name(self, licence_id):
+        for row in self.licences:
+            if (row["Id"] or "")[:15] == (licence_id or "")[:15]:
+                return row.get("Name")
+        return licence_id
+
+    def find_licence(self, typed):
+        for row in self.licences:
+            if typed.strip().lower() in ((row.get("Name") or "").lower(), (row.get("MasterLabel") or "").lower()):
+                return row
+        return None
+
+    def view(self, permissions):
+        """The readable profile for results and --diff."""
+        if not self.profile:
+            return {}
+        return dict(name=self.profile["Name"], license=self.licence_name(self.profile.get("UserLicenseId")),
+                    description=self.profile.get("Description"), system_permissions=permissions)
+
+
+def wanted_licence(module, state):
+    """The user licence row for a new profile; fails when it is missing or unknown."""
+    typed = module.params["license"]
+    if not typed:
+        module.fail("profile '%s' does not exist; give license (for example Salesforce Integration) to create it"
+                    % module.params["name"])
+    row = state.find_licence(typed)
+    if row is None:
+        module.fail("profile %s: %s" % (module.params["name"], unknown_message(
+            "user licence", [typed], [r.get("Name") for r in state.licences if r.get("Name")])))
+    return row
+
+
+def refuse_what_salesforce_refuses(module, state, plan):
+    """Fail on what Salesforce does not allow on an existing profile: a new licence, edits to a standard one."""
+    name = state.profile["Name"]
+    current_id = state.profile.get("UserLicenseId") or ""
+    wanted = wanted_licence(module, state) if module.params["license"] else None
+    if wanted and wanted["Id"][:15] != current_id[:15]:
+        module.fail("profile %s is on the user licence '%s'; Salesforce sets a profile's licence when it is created "
+                    "and cannot change it. Create a new profile on '%s' and move the users to it."
+                    % (name, state.licence_name(current_id), wanted["Name"]))
+    if not state.custom and plan.changed:
+        module.fail("profile %s is a standard profile: Salesforce does not let its system permissions be changed "
+                    "through the API (asked to switch on %s and off %s). Create a custom profile, or grant the "
+                    "access with a permission set." % (name, plan.to_enable or "nothing", plan.to_disable or "nothing"))
+
+
+def result(module, state, changed, plan, profile_id, properties):
+    before = state.view(sorted(plan.enabled))
+    after = dict(before or dict(name=module.params["name"], license=module.params["license"]),
+                 system_permissions=plan.after)
+    after.update((key.lower(), value) for key, value in properties.items())
+    changes = dict(system_permissions=plan.changes(),
+                   properties=dict((key.lower(), value) for key, value in properties.items()))
+    profile = dict(after, id=profile_id, custom=state.custom or not state.profile, users=state.users)
+    return module.finish(changed, before, after, profile=profile, changes=changes)
+
+
+def ensure_present(module, state):
+    params = module.params
+    requested, error = system_permissions.resolve(state.catalogue, params["system_permissions"])
+    if error:
+        module.fail("profile %s: %s" % (params["name"], error))
+    system_permissions.guard_privileged(
+        module, system_permissions.privileged_offenders(state.catalogue, requested), "profile %s" % params["name"])
+    enabled = state.catalogue.enabled(state.record) if state.profile else []
+    # Without system_permissions the profile's permissions are not managed (purge would strip them all).
+    managed = params["system_permissions"] is not None
+    plan = system_permissions.SystemPermissionPlan(requested, enabled, params["purge"] and managed)
+    properties = field_changes(dict(Description=params["description"]), state.profile)
+    if state.profile:
+        refuse_what_salesforce_refuses(module, state, plan)
+        changed = bool(properties) or plan.changed
+        profile_id = state.profile["Id"]
+        if changed and not module.check_mode:
+            module.client.update("Profile", profile_id, dict(properties, **plan.record_fields()))
+        return result(module, state, changed, plan, profile_id, properties)
+    licence = wanted_licence(module, state)
+    properties["License"] = licence["Name"]
+    profile_id = None
+    if not module.check_mode:
+        profile_id, plan = create(module.client, params, state, licence, plan)
+    return result(module, state, True, plan, profile_id, properties)
+
+
+def create(client, params, state, licence, plan):
+    """Create the profile and read it back in one all-or-none request (its licence adds permissions)."""
+    body = dict(Name=params["name"], UserLicenseId=licence["Id"], **plan.record_fields())
+    if params["description"] is not None:
+        body["Description"] = params["description"]
+    responses = client.composite_atomic([
+        client.sobject_subrequest(NEW_REF, "POST", "Profile", body=body),
+        client.sobject_subrequest("created", "GET", "Profile", "@{%s.id}" % NEW_REF),
+    ], action="create profile %s" % params["name"])
+    created = responses["created"]["body"]
+    # Report what the new profile holds: what was asked for and what its licence switched on.
+    return created["Id"], system_permissions.SystemPermissionPlan(state.catalogue.enabled(created), [], True)
+
+
+def ensure_absent(module, state):
+    if not state.profile:
+        return module.finish(False, {}, {}, profile={}, changes={})
+    name = state.profile["Name"]
+    if not state.custom:
+        module.fail("profile %s is a standard profile; Salesforce does not delete standard profiles" % name)
+    if state.users:
+        module.fail("profile %s has %d user(s); Salesforce deletes a profile only when no user has it. Move them to "
+                    "another profile first." % (name, state.users))
+    if not module.check_mode:
+        module.client.delete("Profile", state.profile["Id"])
+    before = state.view(state.catalogue.enabled(state.record))
+    return module.finish(True, before, {}, profile={}, changes={})
+
+
+def run(module):
+    state = ProfileState(module.client, module.params["name"])
+    if module.params["state"] == "absent":
+        return ensure_absent(module, state)
+    return ensure_present(module, state)
+
+
+def main():
+    SalesforceModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).run(run)
+
+
+if __name__ == "__main__":
+    main()
