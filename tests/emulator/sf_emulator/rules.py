@@ -320,8 +320,10 @@ def _profile_after_insert(org: Org, row: dict, system: bool) -> None:
     values = {"Name": "X" + row["Id"][:15], "Label": row["Name"], "LicenseId": row["UserLicenseId"]}
     values.update({k: v for k, v in row.items() if k.startswith(PERM_PREFIX)})
     ps_id = org.insert("PermissionSet", values, system=True)
-    org.tables["PermissionSet"][ps_id].update(IsOwnedByProfile=True, IsCustom=False, ProfileId=row["Id"],
-                                              Type="Profile")
+    # IsCustom of a profile-owned set tells custom from standard profiles (PermissionSet.IsCustom, API v39+,
+    # Spring '17 release notes; 3P: salesforce.stackexchange.com/a/38452), as Profile has no such field.
+    org.tables["PermissionSet"][ps_id].update(IsOwnedByProfile=True, IsCustom=not is_standard_profile(org, row),
+                                              ProfileId=row["Id"], Type="Profile")
 
 
 def is_standard_profile(org: Org, row: dict) -> bool:
@@ -457,6 +459,8 @@ def _psa_before_insert(org: Org, row: dict, system: bool) -> None:
         if org.find("PermissionSetAssignment", AssigneeId=user["Id"], PermissionSetGroupId=group_id):
             raise fields_error(f"Duplicate PermissionSetAssignment. Assignee: {user['Id']}; Permission Set Group: "
                                f"{group_id}", [], "DUPLICATE_VALUE")
+        if not system:
+            check_group_assignable(org, user, org.record("PermissionSetGroup", group_id))
         row["IsActive"] = True
         return
     ps = org.record("PermissionSet", ps_id)
@@ -483,6 +487,28 @@ def _psa_before_insert(org: Org, row: dict, system: bool) -> None:
         # Reference 3.4: assigning a PSL-licensed set assigns its PSL (seats and user licence permitting).
         assign_psl(org, user, lic)
     check_user_may_hold(org, user, ps)
+
+
+def check_group_assignable(org: Org, user: dict, group: dict) -> None:
+    """Salesforce Help "Assign Permission Set Groups to Users" (platform.perm_set_groups_assign.htm): only a group
+    with Status Updated can be assigned, and the PSLs its sets need must be assigned before the group; "Permission
+    Set Group FAQs" (platform.perm_set_groups_faqs.htm): without them "you receive an assignment error". Unlike a
+    PSL-licensed set, a group gets no PSL assigned automatically. Codes and texts UNVERIFIED."""
+    if group.get("Status") != "Updated":
+        raise fields_error(f"You can assign users only to permission set groups that have a status of Updated "
+                           f"({group['DeveloperName']} is {group.get('Status')}).", ["PermissionSetGroupId"])
+    held = [user_licence_id(org, user), *held_psl_ids(org, user["Id"])]
+    for component in org.find("PermissionSetGroupComponent", PermissionSetGroupId=group["Id"]):
+        ps = org.record("PermissionSet", component["PermissionSetId"])
+        if ps is None:
+            continue
+        lic = ps.get("LicenseId")
+        if lic and org.record("PermissionSetLicense", lic) and lic not in held:
+            raise fields_error(f"Can't assign permission set group {group['DeveloperName']}: the user doesn't have "
+                               f"the {licence_label(org, lic)} permission set license that {ps['Label']} needs.")
+        label = first_disallowed(org, grants_of_set(org, ps), [i for i in held if i])
+        if label:
+            raise fields_error(f"The user license doesn't allow the permission: {label}")
 
 
 def _psa_before_update(org: Org, old: dict, new: dict, system: bool):

@@ -1,0 +1,76 @@
+"""Contract tests for permission set group assignments, with raw HTTP.
+
+Salesforce Help "Assign Permission Set Groups to Users" (platform.perm_set_groups_assign.htm): only
+groups with Status Updated can be assigned, and the permission set licences the group's permissions
+need are assigned before the group. "Permission Set Group FAQs" (platform.perm_set_groups_faqs.htm):
+without such a licence the assignment fails.
+"""
+from __future__ import annotations
+
+import uuid
+
+from conftest import OrgClient
+
+
+def created(response) -> str:
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def group_with(client: OrgClient, **set_values) -> tuple[str, str]:
+    """(group id, DeveloperName) of a new group holding one new permission set."""
+    name = "G_" + uuid.uuid4().hex[:10]
+    read_account = set_values.pop("read_account", False)
+    ps_id = created(client.create("PermissionSet", dict(Name="P_" + name, Label="P " + name, **set_values)))
+    if read_account:
+        created(client.create("ObjectPermissions",
+                              {"ParentId": ps_id, "SobjectType": "Account", "PermissionsRead": True}))
+    group_id = created(client.create("PermissionSetGroup", {"DeveloperName": name, "MasterLabel": name}))
+    created(client.create("PermissionSetGroupComponent", {"PermissionSetGroupId": group_id, "PermissionSetId": ps_id}))
+    return group_id, name
+
+
+def assign_group(client: OrgClient, user_id: str, group_id: str):
+    return client.create("PermissionSetAssignment", {"AssigneeId": user_id, "PermissionSetGroupId": group_id})
+
+
+def error_of(response) -> dict:
+    assert response.status_code == 400, response.text
+    return response.json()[0]
+
+
+def psl_id(client: OrgClient, name: str) -> str:
+    return client.one(f"SELECT Id FROM PermissionSetLicense WHERE DeveloperName = '{name}'")["Id"]
+
+
+def set_group_status(client: OrgClient, name: str, status: str) -> None:
+    r = client.admin("POST", "settings", json={"permission_set_group_status": {name: status}})
+    assert r.status_code == 200, r.text
+
+
+def test_only_updated_groups_can_be_assigned(org1):
+    user_id = org1.new_user()
+    group_id, name = group_with(org1)
+    set_group_status(org1, name, "Updating")
+    err = error_of(assign_group(org1, user_id, group_id))
+    assert err["errorCode"] == "FIELD_INTEGRITY_EXCEPTION" and "status of Updated" in err["message"]
+    set_group_status(org1, name, "Updated")
+    assert assign_group(org1, user_id, group_id).status_code == 201
+
+
+def test_group_needs_the_psl_first_and_does_not_assign_it(org1):
+    user_id = org1.new_user()
+    group_id, _name = group_with(org1, read_account=True)
+    err = error_of(assign_group(org1, user_id, group_id))
+    assert err["message"] == "The user license doesn't allow the permission: Read Account"
+    assert not org1.query(f"SELECT Id FROM PermissionSetLicenseAssign WHERE AssigneeId = '{user_id}'")["records"]
+    api_psl = psl_id(org1, "SalesforceAPIIntegrationPsl")
+    created(org1.create("PermissionSetLicenseAssign", {"AssigneeId": user_id, "PermissionSetLicenseId": api_psl}))
+    assert assign_group(org1, user_id, group_id).status_code == 201
+
+
+def test_group_with_a_psl_licensed_set_needs_that_psl(org1):
+    user_id = org1.new_user()
+    group_id, _name = group_with(org1, LicenseId=psl_id(org1, "SalesforceAPIIntegrationPsl"))
+    err = error_of(assign_group(org1, user_id, group_id))
+    assert "Salesforce API Integration permission set license" in err["message"]

@@ -1,0 +1,326 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.sfops.integration.plugins.module_utils import assignments
+from ansible_collections.sfops.integration.plugins.modules import sf_permset_assignment as module
+
+INTEGRATION_LICENCE = "100INT"
+SALESFORCE_LICENCE = "100SF"
+API_PSL = "0PLAPI"
+CONSOLE_PSL = "0PLCON"
+
+
+def permission_set(ps_id, name, licence=None, objects=(), **permissions):
+    rows = [dict(SobjectType=o, PermissionsRead=True) for o in objects]
+    record = dict(Id=ps_id, Name=name, LicenseId=licence, IsOwnedByProfile=False, PermissionSetGroupId=None,
+                  ObjectPerms=dict(records=rows) if rows else None)
+    record.update(("Permissions" + p, v) for p, v in permissions.items())
+    return record
+
+
+SETS = [
+    permission_set("0PS1", "Api_Set", API_PSL, ["Account"]),
+    permission_set("0PS2", "Std_Set", None, ["Account"]),
+    permission_set("0PS3", "Custom_Set", None, ["Invoice__c"]),
+    permission_set("0PS4", "Setup_Set", None, ViewSetup=True),
+    permission_set("0PS5", "Sales_Set", SALESFORCE_LICENCE),
+    permission_set("0PS6", "Console_Set", CONSOLE_PSL),
+]
+GROUPS = [dict(Id="0PG1", DeveloperName="Std_Group", Status="Updated",
+               PermissionSetGroupComponents=dict(records=[dict(PermissionSetId="0PS2")])),
+          dict(Id="0PG2", DeveloperName="Slow_Group", Status="Updating", PermissionSetGroupComponents=None),
+          dict(Id="0PG3", DeveloperName="Broken_Group", Status="Failed", PermissionSetGroupComponents=None)]
+PSLS = [dict(Id=API_PSL, DeveloperName="SalesforceAPIIntegrationPsl", MasterLabel="Salesforce API Integration",
+             TotalLicenses=5, UsedLicenses=1),
+        dict(Id=CONSOLE_PSL, DeveloperName="LightningConsolePsl", MasterLabel="Lightning Console User",
+             TotalLicenses=2, UsedLicenses=2)]
+
+
+def catalogue():
+    return assignments.Catalogue(SETS, GROUPS, [SETS[1]], PSLS)
+
+
+def user(licence_name="Salesforce Integration", licence_id=INTEGRATION_LICENCE, sets=(), groups=(), psls=()):
+    psas = [dict(Id="0PaP", PermissionSetId="0PSX", PermissionSetGroupId=None,
+                 PermissionSet=dict(Name="X00e1", IsOwnedByProfile=True, LicenseId=licence_id))]
+    psas += [dict(Id="0Pa" + s["Id"], PermissionSetId=s["Id"], PermissionSetGroupId=None,
+                  PermissionSet=dict(Name=s["Name"], IsOwnedByProfile=False, LicenseId=s["LicenseId"])) for s in sets]
+    psas += [dict(Id="0Pa" + g, PermissionSetId=None, PermissionSetGroupId="0PGid" + g,
+                  PermissionSetGroup=dict(DeveloperName=g)) for g in groups]
+    pslas = [dict(Id="2LA" + p, PermissionSetLicenseId=p, PermissionSetLicense=dict(DeveloperName=p)) for p in psls]
+    record = dict(Id="005U", Username="int@acme.test", Name="Int User",
+                  Profile=dict(UserLicenseId=licence_id, UserLicense=dict(Name=licence_name)),
+                  PermissionSetAssignments=dict(records=psas),
+                  PermissionSetLicenseAssignments=dict(records=pslas) if pslas else None)
+    return assignments.user_summary(record), assignments.current_assignments(record)
+
+
+def present(sets=(), groups=(), psls=(), **kwargs):
+    wanted = dict(permission_sets=list(sets), permission_set_groups=list(groups), permission_set_licenses=list(psls))
+    summary, current = kwargs.pop("who", user())
+    return assignments.plan_present(wanted, summary, current, catalogue(), **kwargs)
+
+
+def test_profile_owned_assignment_is_never_current():
+    _summary, current = user()
+    assert current["permission_sets"] == {}
+
+
+def test_psl_licensed_set_gets_its_psl_first():
+    plan = present(["Api_Set"])
+    assert [p["name"] for p in plan.add_psls] == ["SalesforceAPIIntegrationPsl"]
+    assert [s["name"] for s in plan.add_sets] == ["Api_Set"] and not plan.problems
+
+
+@pytest.mark.parametrize("name", ["Std_Set", "Setup_Set"])
+def test_unlicensed_set_beyond_the_integration_licence_needs_the_api_psl(name):
+    assert [p["name"] for p in present([name]).add_psls] == ["SalesforceAPIIntegrationPsl"]
+
+
+def test_unlicensed_set_with_custom_objects_only_needs_no_psl():
+    plan = present(["custom_set"])  # names match without case
+    assert plan.add_psls == [] and [s["name"] for s in plan.add_sets] == ["Custom_Set"]
+
+
+def test_unlicensed_set_needs_no_psl_for_a_full_salesforce_user():
+    who = user("Salesforce", SALESFORCE_LICENCE)
+    assert present(["Std_Set"], who=who).add_psls == []
+
+
+def test_group_members_count_for_licences():
+    plan = present(groups=["Std_Group"])
+    assert [p["name"] for p in plan.add_psls] == ["SalesforceAPIIntegrationPsl"]
+    assert [g["name"] for g in plan.add_groups] == ["Std_Group"]
+
+
+def test_without_auto_licenses_only_salesforce_assigns_the_psl_of_a_licensed_set():
+    plan = present(["Api_Set", "Std_Set"], auto_licenses=False)
+    assert plan.add_psls == []
+    assert [p["name"] for p in plan.auto_psls] == ["SalesforceAPIIntegrationPsl"]
+    assert plan.added()["permission_set_licenses"] == ["SalesforceAPIIntegrationPsl"]
+
+
+def test_held_psl_is_not_assigned_again():
+    plan = present(["Api_Set"], who=user(psls=[API_PSL]))
+    assert plan.add_psls == [] and plan.auto_psls == []
+
+
+def test_nothing_to_do_when_everything_is_there():
+    plan = present(["Api_Set"], who=user(sets=[SETS[0]], psls=[API_PSL]))
+    assert not plan.changed
+
+
+def test_exclusive_removes_unlisted_but_keeps_needed_psls_and_removes_sets_before_psls():
+    who = user(sets=[SETS[0], SETS[2]], groups=["Old_Group"], psls=[API_PSL, CONSOLE_PSL])
+    plan = present(["Std_Set"], who=who, exclusive=True)
+    assert plan.remove == [("permission_sets", "Api_Set", "0Pa0PS1"), ("permission_sets", "Custom_Set", "0Pa0PS3"),
+                           ("permission_set_groups", "Old_Group", "0PaOld_Group"),
+                           ("permission_set_licenses", CONSOLE_PSL, "2LA" + CONSOLE_PSL)]
+    assert plan.add_psls == []  # Std_Set needs the API PSL, which the user holds
+
+
+def test_absent_removes_only_listed_assignments_the_user_has():
+    summary, current = user(sets=[SETS[0], SETS[2]], psls=[API_PSL])
+    wanted = dict(permission_sets=["Api_Set", "Std_Set"], permission_set_groups=[],
+                  permission_set_licenses=["salesforce api integration"])
+    plan = assignments.plan_absent(wanted, summary, current, catalogue())
+    assert plan.remove == [("permission_sets", "Api_Set", "0Pa0PS1"),
+                           ("permission_set_licenses", API_PSL, "2LA" + API_PSL)]
+    assert not plan.problems
+
+
+def test_absent_refuses_to_remove_a_psl_a_remaining_set_is_licensed_by():
+    summary, current = user(sets=[SETS[0]], psls=[API_PSL])
+    wanted = dict(permission_sets=[], permission_set_groups=[], permission_set_licenses=["SalesforceAPIIntegrationPsl"])
+    plan = assignments.plan_absent(wanted, summary, current, catalogue())
+    assert [p["kind"] for p in plan.problems] == ["psl_in_use"]
+    assert "Api_Set" in assignments.problem_message(plan.problems[0], summary, {})
+
+
+def test_problems_found_before_writing():
+    plan = present(["Sales_Set", "Console_Set", "Nope"], ["Broken_Group", "Slow_Group"], ["Unknown PSL"])
+    kinds = sorted(p["kind"] for p in plan.problems)
+    assert kinds == ["group_failed", "licence", "seats"]
+    assert plan.unknown == dict(permission_sets=["Nope"], permission_set_groups=[],
+                                permission_set_licenses=["Unknown PSL"])
+    assert [g["name"] for g in plan.wait_for] == ["Slow_Group"]
+    summary, _current = user()
+    messages = dict((p["kind"], assignments.problem_message(p, summary, {SALESFORCE_LICENCE: "Salesforce"}))
+                    for p in plan.problems)
+    assert "'Sales_Set' is licensed for the user licence 'Salesforce', but the user has 'Salesforce Integration'" \
+        in messages["licence"]
+    assert "no free seat (2 of 2 used)" in messages["seats"] and "Console_Set" in messages["seats"]
+
+
+def test_unknown_messages_name_the_closest():
+    messages = assignments.unknown_messages(
+        dict(permission_sets=["Api_St"], permission_set_groups=[], permission_set_licenses=[]),
+        dict(permission_sets=["Api_Set", "Other"]))
+    assert messages == ["no permission set named 'Api_St' (closest: Api_Set)"]
+
+
+def test_predicted_state():
+    summary, current = user(sets=[SETS[2]])
+    plan = present(["Api_Set"], who=(summary, current), exclusive=True)
+    assert assignments.predicted(current, plan) == dict(
+        permission_sets=["Api_Set"], permission_set_groups=[], permission_set_licenses=["SalesforceAPIIntegrationPsl"])
+
+
+class FakeClient:
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+        self.queries = 0
+
+    def query(self, _soql):
+        self.queries += 1
+        return [dict(Id="0PG2", Status=self.statuses.pop(0))]
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def __call__(self):
+        return self.now
+
+
+def slow_group():
+    return [dict(id="0PG2", name="Slow_Group", status="Updating")]
+
+
+def test_wait_for_groups_polls_until_updated():
+    clock, client = Clock(), FakeClient(["Updating", "Updated"])
+    waited = module.wait_for_groups(client, slow_group(), 60, sleep=clock.sleep, clock=clock)
+    assert waited == {"Slow_Group": 2.5} and clock.sleeps == [1.0, 1.5] and client.queries == 2
+
+
+def test_wait_for_groups_times_out():
+    clock = Clock()
+    with pytest.raises(module.AssignmentError, match=r"Timed out after 3 s .*Slow_Group \(Updating\)"):
+        module.wait_for_groups(FakeClient(["Updating"] * 10), slow_group(), 3, sleep=clock.sleep, clock=clock)
+    assert clock.now == 3
+
+
+def test_wait_for_groups_stops_on_failed():
+    clock = Clock()
+    with pytest.raises(module.AssignmentError, match="Slow_Group have Status Failed"):
+        module.wait_for_groups(FakeClient(["Failed"]), slow_group(), 60, sleep=clock.sleep, clock=clock)
+
+
+def test_write_failures_name_the_set_and_the_user():
+    rolled_back = dict(statusCode="ALL_OR_NONE_OPERATION_ROLLED_BACK", message="rolled back")
+    refused = dict(statusCode="FIELD_INTEGRITY_EXCEPTION",
+                   message="The user license doesn't allow the permission: Read Account")
+    results = [dict(success=False, errors=[rolled_back]), dict(success=False, errors=[refused])]
+    with pytest.raises(module.AssignmentError) as caught:
+        module.raise_failures(results, ["permission set 'A'", "permission set 'B'"], "assign",
+                              dict(username="int@acme.test"), ["assigned permission set licence 'P'"],
+                              module.LICENCE_HINT)
+    message = caught.value.message
+    assert message.startswith("Salesforce refused to assign permission set 'B' to user 'int@acme.test': "
+                              "FIELD_INTEGRITY_EXCEPTION: The user license doesn't allow the permission: Read Account.")
+    assert "'A'" not in message and "auto_licenses" in message
+    assert message.endswith("Done before this failure: assigned permission set licence 'P'.")
+
+
+def test_successful_writes_raise_nothing():
+    module.raise_failures([dict(success=True, errors=[])], ["permission set 'A'"], "assign", {}, [])
+
+
+class ReadClient:
+    """Records the composite request and answers every query with no rows (the user with one)."""
+
+    def __init__(self):
+        self.subrequests = []
+
+    def composite_query(self, ref, soql):
+        return dict(referenceId=ref, soql=soql)
+
+    def composite(self, subrequests):
+        self.subrequests = subrequests
+        return dict((s["referenceId"], s) for s in subrequests)
+
+    def composite_body(self, responses, ref, **_kwargs):
+        return dict(records=[dict(Id="005U")] if ref == "user" else [])
+
+    def more_records(self, page):
+        return page["records"]
+
+
+def params(**values):
+    base = dict(username="o'brien@acme.test", permission_sets=[], permission_set_groups=[])
+    base.update(values)
+    return base
+
+
+def test_one_composite_read_skips_what_was_not_asked():
+    client = ReadClient()
+    record, _catalogue = module.read(client, params(permission_sets=["Marketo_Integration"]))
+    assert record == dict(Id="005U")
+    queries = dict((s["referenceId"], s["soql"]) for s in client.subrequests)
+    assert sorted(queries) == ["psls", "sets", "user"]
+    assert queries["user"].endswith("FROM User WHERE Username = 'o\\'brien@acme.test'")
+    assert "FROM PermissionSetAssignments" in queries["user"]
+    assert "FROM PermissionSetLicenseAssignments" in queries["user"]
+    assert queries["sets"].endswith("WHERE Name IN ('Marketo_Integration')")
+
+
+def test_groups_bring_their_member_sets():
+    client = ReadClient()
+    module.read(client, params(permission_set_groups=["Sync"]))
+    queries = dict((s["referenceId"], s["soql"]) for s in client.subrequests)
+    assert sorted(queries) == ["groups", "members", "psls", "user"]
+    assert "PermissionSetGroup.DeveloperName IN ('Sync')" in queries["members"]
+
+
+class LookupClient:
+    """Answers the re-read after a dropped connection with a user holding the given assignments."""
+
+    def __init__(self, record):
+        self.record = record
+        self.soql = None
+
+    def query_one(self, soql):
+        self.soql = soql
+        return self.record
+
+
+def test_find_existing_after_a_dropped_connection():
+    record = dict(Id="005U", PermissionSetAssignments=dict(records=[dict(
+        Id="0Pa1", PermissionSetId="0PS1", PermissionSetGroupId=None,
+        PermissionSet=dict(Name="Api_Set", IsOwnedByProfile=False))]), PermissionSetLicenseAssignments=None)
+    client = LookupClient(record)
+    user = dict(id="005U")
+    there = module.find_existing(client, user, [module.assignment_record(user, dict(id="0PS1"), "PermissionSetId")])
+    assert there() == [dict(id=None, success=True, errors=[])]
+    assert client.soql.endswith("FROM User WHERE Id = '005U'")
+    missing = module.find_existing(client, user, [module.psl_record(user, dict(id=API_PSL))])
+    assert missing() is None
+
+
+class DeleteClient:
+    """Answers deletes: ids in ``gone`` are already deleted; all-or-none rolls the others back."""
+
+    def __init__(self, gone=()):
+        self.gone = set(gone)
+        self.calls = []
+
+    def delete_records(self, ids, raise_on_error=True):
+        self.calls.append(list(ids))
+        if not self.gone.intersection(ids):
+            return [dict(id=i, success=True, errors=[]) for i in ids]
+        return [dict(id=None, success=False, errors=[dict(
+            statusCode="ENTITY_IS_DELETED" if i in self.gone else "ALL_OR_NONE_OPERATION_ROLLED_BACK")]) for i in ids]
+
+
+def test_an_assignment_already_gone_is_not_an_error():
+    client = DeleteClient(gone=["2LA1"])
+    module.remove(client, dict(username="int@acme.test"),
+                  [("0Pa1", "permission set group 'G'"), ("2LA1", "permission set licence 'P'")], [])
+    assert client.calls == [["0Pa1", "2LA1"], ["0Pa1"]]
