@@ -26,19 +26,9 @@ options:
       - Required with O(access_token); the login flows learn it from the login answer.
       - Falls back to E(SF_INSTANCE_URL).
     type: str
-  username:
-    description:
-      - Username to log in as (SOAP login, OAuth password grant, JWT bearer subject).
-      - Falls back to E(SF_USERNAME).
-    type: str
-  password:
-    description:
-      - Password for the SOAP login or the OAuth password grant.
-      - Falls back to E(SF_PASSWORD).
-    type: str
   security_token:
     description:
-      - The user's security token, appended to O(password). Not needed from trusted IP ranges.
+      - The login user's security token, appended to the login password. Not needed from trusted IP ranges.
       - Falls back to E(SF_SECURITY_TOKEN).
     type: str
   client_id:
@@ -117,13 +107,28 @@ requirements:
   - pyjwt[crypto] (JWT bearer flow)
 notes:
   - The login flow is chosen from the options given. O(access_token) + O(instance_url) uses an
-    existing session; O(client_id) + O(username) + O(private_key) or O(private_key_file) is the OAuth
+    existing session; O(client_id) + the login username + O(private_key) or O(private_key_file) is the OAuth
     JWT bearer flow; O(client_id) + O(client_secret) alone is the OAuth client credentials flow
-    (needs the My Domain O(login_url)); O(username) + O(password) (+ O(security_token)) is the SOAP
+    (needs the My Domain O(login_url)); a login username + password (+ O(security_token)) is the SOAP
     login; adding O(client_id) + O(client_secret) to that is the OAuth password grant.
   - Every module returns C(api_requests), the number of HTTP requests it sent (logins included).
   - Log in once per org with M(sfops.integration.sf_session) and pass its token to the other
     modules through C(module_defaults) with the group C(group/sfops.integration.salesforce).
+"""
+
+    # The login user's name and password, for modules that do not manage a user themselves.
+    LOGIN = r"""
+options:
+  username:
+    description:
+      - Username to log in as (SOAP login, OAuth password grant, JWT bearer subject).
+      - Falls back to E(SF_USERNAME).
+    type: str
+  password:
+    description:
+      - Password for the SOAP login or the OAuth password grant.
+      - Falls back to E(SF_PASSWORD).
+    type: str
 """
 
     # For modules whose own options are called username/password (the user they manage): their
@@ -132,8 +137,9 @@ notes:
 options:
   login_username:
     description:
-      - Username to log in as. This module's own O(username) is the user it manages, so the login
-        option has this name here (elsewhere it is O(sfops.integration.sf_session#module:username)).
+      - Username to log in as (SOAP login, OAuth password grant, JWT bearer subject). This module's
+        own O(username) is the user it manages, so the login option has this name here (elsewhere it
+        is O(sfops.integration.sf_session#module:username)).
       - Falls back to E(SF_USERNAME).
     type: str
   login_password:

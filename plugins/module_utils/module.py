@@ -22,6 +22,7 @@ from ansible_collections.sfops.integration.plugins.module_utils.state import dif
 
 
 LOGIN_PREFIX = "login_"
+LOGIN_OPTIONS = ("username", "password")  # renamed together, so a module never mixes login and managed names
 
 
 class SalesforceModule:
@@ -29,10 +30,11 @@ class SalesforceModule:
 
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
         argument_spec = argument_spec or {}
-        # A module that manages a user owns ``username``/``password`` (the managed user's); its login
-        # options are then called ``login_username``/``login_password`` (same SF_* fallbacks).
+        # A module that manages a user owns ``username`` (and maybe ``password``): the managed user's. Its
+        # login options are then called ``login_username``/``login_password`` (same SF_* fallbacks).
+        renamed = LOGIN_OPTIONS if any(name in argument_spec for name in LOGIN_OPTIONS) else ()
         self.connection_options = dict(
-            (name, name if name not in argument_spec else LOGIN_PREFIX + name) for name in CONNECTION_ARGUMENT_SPEC)
+            (name, LOGIN_PREFIX + name if name in renamed else name) for name in CONNECTION_ARGUMENT_SPEC)
         spec = dict((self.connection_options[name], option) for name, option in CONNECTION_ARGUMENT_SPEC.items())
         spec.update(argument_spec)
         self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)

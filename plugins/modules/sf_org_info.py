@@ -19,6 +19,7 @@ description:
   - Changes nothing.
 extends_documentation_fragment:
   - sfops.integration.connection
+  - sfops.integration.connection.login
   - sfops.integration.connection.action_group
 attributes:
   check_mode:

@@ -25,6 +25,7 @@ description:
     all-or-none composite request, so a failure leaves the permission set as it was.
 extends_documentation_fragment:
   - sfops.integration.connection
+  - sfops.integration.connection.login
   - sfops.integration.connection.action_group
 options:
   name:

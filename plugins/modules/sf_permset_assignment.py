@@ -31,6 +31,7 @@ description:
     Salesforce to finish recalculating it, up to O(group_wait_timeout) seconds.
 extends_documentation_fragment:
   - sfops.integration.connection
+  - sfops.integration.connection.managed_user
   - sfops.integration.connection.action_group
 options:
   username:
@@ -39,13 +40,6 @@ options:
         O(login_username)).
     type: str
     required: true
-  login_username:
-    description:
-      - The user who logs in (SOAP login, OAuth password grant, JWT bearer subject). This module's
-        O(username) is the user it manages, so the login user has this name here; O(password) and
-        O(security_token) stay the login user's.
-      - Falls back to E(SF_USERNAME).
-    type: str
   permission_sets:
     description:
       - Permission sets by API name (C(PermissionSet.Name)), matched without regard to case.

@@ -23,6 +23,7 @@ description:
     licences and the describe; a change is one more request.
 extends_documentation_fragment:
   - sfops.integration.connection
+  - sfops.integration.connection.login
   - sfops.integration.connection.action_group
 options:
   name:

@@ -26,6 +26,7 @@ description:
     profile's users again.
 extends_documentation_fragment:
   - sfops.integration.connection
+  - sfops.integration.connection.login
   - sfops.integration.connection.action_group
 attributes:
   check_mode:

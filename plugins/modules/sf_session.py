@@ -21,6 +21,7 @@ description:
     M(ansible.builtin.debug). Failures are shown.
 extends_documentation_fragment:
   - sfops.integration.connection
+  - sfops.integration.connection.login
   - sfops.integration.connection.action_group
 attributes:
   check_mode:

@@ -181,10 +181,10 @@ def fixture(emulator):
 
 
 def login_args(emulator):
-    """A SOAP login with this module's option names: login_username (username is the managed user)."""
+    """A SOAP login with this module's option names: login_username/login_password (username is the managed user)."""
     info = emulator.orgs[ORG]
     return dict(login_url=info["login_url"], ca_path=emulator.ca_file, login_username=info["username"],
-                password=info["password"], security_token=info["security_token"])
+                login_password=info["password"], security_token=info["security_token"])
 
 
 def log_tasks(emulator, name):
