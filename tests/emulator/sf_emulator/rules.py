@@ -409,6 +409,11 @@ def _ps_before_update(org: Org, old: dict, new: dict, system: bool):
         raise fields_error("You can't edit a permission set that is owned by a profile; edit the profile instead",
                            [], "INSUFFICIENT_ACCESS_OR_READONLY")
     _ps_name_checks(org, new, old)
+    info = licence_info(org, new.get("LicenseId"))
+    for perm in (info or {}).get("implies", []):
+        # Reference 3.12 / seed 004: API Enabled is built into a set licensed by the Salesforce API Integration
+        # PSL and cannot be switched off there; it stays on (silently: the wire answer is UNVERIFIED).
+        new[PERM_PREFIX + perm] = True
     perms = system_perms(new)
     _check_permission_dependencies(perms)
     _check_licence_allows_perms(org, new.get("LicenseId"), perms)

@@ -60,3 +60,14 @@ def test_profile_owned_set_tells_custom_from_standard_profiles(org1):
     standard = org1.one("SELECT IsCustom FROM PermissionSet WHERE IsOwnedByProfile = true "
                         "AND Profile.Name = 'System Administrator'")
     assert custom["IsCustom"] is True and standard["IsCustom"] is False
+
+
+def test_api_enabled_stays_on_in_a_set_licensed_by_the_api_integration_psl(org1):
+    """Reference 3.12 / seed 004: API Enabled is built into such a set; an update cannot switch it off."""
+    psl = org1.one("SELECT Id FROM PermissionSetLicense WHERE DeveloperName = 'SalesforceAPIIntegrationPsl'")["Id"]
+    name = "Api_On_" + uuid.uuid4().hex[:8]
+    created = org1.create("PermissionSet", {"Name": name, "Label": name, "LicenseId": psl})
+    assert created.status_code == 201, created.text
+    set_id = created.json()["id"]
+    assert org1.rest("PATCH", f"sobjects/PermissionSet/{set_id}", json={"PermissionsApiEnabled": False}).status_code == 204
+    assert org1.one(f"SELECT PermissionsApiEnabled FROM PermissionSet WHERE Id = '{set_id}'")["PermissionsApiEnabled"]
