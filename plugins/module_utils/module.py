@@ -71,14 +71,14 @@ class SalesforceModule:
         return self._client.api_requests if self._client is not None else 0
 
     def finish(self, changed, before, after, **result):
-        """Result of a managed resource: ``changed``, the ``diff`` (with --diff) and the rest.
+        """Result of a managed resource: ``changed``, the ``diff`` and the rest.
 
         ``before``/``after`` are the managed state in readable form; in check mode ``after``
-        is what the run would make.
+        is what the run would make. The diff is always returned (Ansible shows it only with
+        --diff) so that a registered result can report what changed, as the role's report does.
         """
         result["changed"] = bool(changed)
-        if self.diff_mode:
-            result["diff"] = diff(before, after)
+        result["diff"] = diff(before, after)
         return result
 
     def exit_json(self, **result):
