@@ -30,7 +30,7 @@ export PYTHONPATH := $(COLLECTIONS)
 .PHONY: help venv collection demo test units emulator-tests integration sanity lint build clean
 
 help:
-	@echo "make demo   start the emulator, log in to its orgs and print their facts"
+	@echo "make demo   roll out integration users to three emulated orgs: plan (check mode), apply, re-run"
 	@echo "make test   unit, emulator, module (ansible-playbook) tests, ansible-test sanity, ansible-lint"
 
 # The virtualenv is rebuilt only when a requirements file changes.
