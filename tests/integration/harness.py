@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from xml.sax.saxutils import escape
 
 import requests
 import yaml
@@ -197,6 +198,65 @@ def run_playbook(tmp_path, tasks, verbosity=0, check=False, diff=False, module_d
     if not results:
         raise AssertionError("The playbook did not finish: %r" % run)
     return run
+
+
+class RawOrg:
+    """Raw REST calls to one emulated org (SOAP login), for changes made behind the module's back."""
+
+    def __init__(self, emulator, org):
+        info = emulator.orgs[org]
+        self.user_id = info["user_id"]
+        self.http = requests.Session()
+        self.ca_file = emulator.ca_file  # passed per request: REQUESTS_CA_BUNDLE would override a session's verify
+        envelope = ('<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body>'
+                    '<n1:login xmlns:n1="urn:partner.soap.sforce.com"><n1:username>%s</n1:username>'
+                    '<n1:password>%s</n1:password></n1:login></env:Body></env:Envelope>'
+                    % (escape(info["username"]), escape(info["password"] + info["security_token"])))
+        answer = self.http.post("%s/services/Soap/u/62.0" % info["login_url"], data=envelope,
+                                headers={"Content-Type": "text/xml", "SOAPAction": "login"}, timeout=30,
+                                verify=self.ca_file)
+        answer.raise_for_status()
+        token = answer.text.split("<sessionId>")[1].split("</sessionId>")[0]
+        self.http.headers["Authorization"] = "Bearer " + token
+        self.base = "%s/services/data/v62.0/" % info["instance_url"]
+
+    def call(self, method, path, **kwargs):
+        answer = self.http.request(method, self.base + path, timeout=30, verify=self.ca_file, **kwargs)
+        assert answer.status_code < 300, answer.text
+        return answer.json() if answer.content else None
+
+    def query(self, soql):
+        return self.call("GET", "query", params={"q": soql})["records"]
+
+    def create(self, sobject, values):
+        return self.call("POST", "sobjects/%s/" % sobject, json=values)["id"]
+
+
+def log_snapshot(emulator, name, org="org1"):
+    """A task that records the org's request log at this point of the playbook."""
+    return {"name": name, "ansible.builtin.uri": {"url": emulator.admin_url(org, "requests"),
+                                                  "ca_path": emulator.ca_file, "return_content": True},
+            "check_mode": False}
+
+
+def writes_between(run, first, second):
+    """Records written by the Salesforce requests sent between two log snapshots."""
+    start = len(run[first]["json"]["requests"])
+    return sum(entry["writes"] for entry in run[second]["json"]["requests"][start:])
+
+
+def merged(base, **overrides):
+    """Module options: ``base`` with some changed (a copy)."""
+    options = dict(base)
+    options.update(overrides)
+    return options
+
+
+def failure(run, name):
+    result = run[name]
+    assert result.get("failed") is True, result
+    assert "Traceback" not in result["msg"]
+    return result["msg"]
 
 
 def result_var(name):

@@ -8,74 +8,19 @@ tasks wrote (``writes``), so "nothing was written" is checked per task.
 from __future__ import annotations
 
 import uuid
-from xml.sax.saxutils import escape
 
 import pytest
-import requests
 import yaml
 
 from ansible_collections.sfops.integration.plugins.modules import sf_permission_set
-from harness import connection_args, run_playbook
+from harness import RawOrg, connection_args, failure, log_snapshot, merged, run_playbook, writes_between
 
 MODULE = "sfops.integration.sf_permission_set"
 ORG = "org1"
-API = "v62.0"
-
-
-class RawOrg:
-    """Raw REST calls to one emulated org (SOAP login), for changes made behind the module's back."""
-
-    def __init__(self, emulator, org):
-        info = emulator.orgs[org]
-        self.user_id = info["user_id"]
-        self.http = requests.Session()
-        self.ca_file = emulator.ca_file  # passed per request: REQUESTS_CA_BUNDLE would override a session's verify
-        envelope = ('<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body>'
-                    '<n1:login xmlns:n1="urn:partner.soap.sforce.com"><n1:username>%s</n1:username>'
-                    '<n1:password>%s</n1:password></n1:login></env:Body></env:Envelope>'
-                    % (escape(info["username"]), escape(info["password"] + info["security_token"])))
-        answer = self.http.post("%s/services/Soap/u/62.0" % info["login_url"], data=envelope,
-                                headers={"Content-Type": "text/xml", "SOAPAction": "login"}, timeout=30,
-                                verify=self.ca_file)
-        answer.raise_for_status()
-        token = answer.text.split("<sessionId>")[1].split("</sessionId>")[0]
-        self.http.headers["Authorization"] = "Bearer " + token
-        self.base = "%s/services/data/%s/" % (info["instance_url"], API)
-
-    def call(self, method, path, **kwargs):
-        answer = self.http.request(method, self.base + path, timeout=30, verify=self.ca_file, **kwargs)
-        assert answer.status_code < 300, answer.text
-        return answer.json() if answer.content else None
-
-    def query(self, soql):
-        return self.call("GET", "query", params={"q": soql})["records"]
-
-    def create(self, sobject, values):
-        return self.call("POST", "sobjects/%s/" % sobject, json=values)["id"]
 
 
 def unique(prefix):
     return "%s_%s" % (prefix, uuid.uuid4().hex[:8])
-
-
-def log_snapshot(emulator, name, org=ORG):
-    """A task that records the org's request log at this point of the playbook."""
-    return {"name": name, "ansible.builtin.uri": {"url": emulator.admin_url(org, "requests"),
-                                                  "ca_path": emulator.ca_file, "return_content": True},
-            "check_mode": False}
-
-
-def writes_between(run, first, second):
-    """Records written by the Salesforce requests sent between two log snapshots."""
-    start = len(run[first]["json"]["requests"])
-    return sum(entry["writes"] for entry in run[second]["json"]["requests"][start:])
-
-
-def merged(base, **overrides):
-    """Module options: ``base`` with some changed (a copy)."""
-    options = dict(base)
-    options.update(overrides)
-    return options
 
 
 def task(task_name, options):
@@ -210,13 +155,6 @@ def test_purge_false_only_adds_and_purge_true_removes(first_run):
 
 def test_every_refusal_wrote_nothing(first_run):
     assert writes_between(first_run, "log2", "log3") == 0
-
-
-def failure(run, name):
-    result = run[name]
-    assert result.get("failed") is True, result
-    assert "Traceback" not in result["msg"]
-    return result["msg"]
 
 
 def test_unknown_names_are_listed_with_the_closest_valid_ones(first_run):

@@ -9,8 +9,7 @@ import uuid
 
 import pytest
 
-from harness import connection_args, run_playbook
-from test_sf_permission_set import RawOrg, failure, log_snapshot, merged, writes_between
+from harness import RawOrg, connection_args, failure, log_snapshot, merged, run_playbook, writes_between
 
 MODULE = "sfops.integration.sf_profile"
 ORG = "org2"
