@@ -27,11 +27,12 @@ PYTEST_ARGS ?=
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
-.PHONY: help venv collection demo test units emulator-tests integration sanity lint build clean
+.PHONY: help venv collection demo test units emulator-tests integration sanity lint build clean bench
 
 help:
 	@echo "make demo   roll out integration users to three emulated orgs: plan (check mode), apply, re-run"
 	@echo "make test   unit, emulator, module (ansible-playbook) tests, ansible-test sanity, ansible-lint"
+	@echo "make bench  API requests and wall time of scenario S1 vs record by record and Ansible's floor (~5 min); writes docs/performance.md"
 
 # The virtualenv is rebuilt only when a requirements file changes.
 $(VENV_STAMP): requirements.txt requirements-dev.txt tests/emulator/pyproject.toml
@@ -64,6 +65,11 @@ demo: venv collection
 
 test: venv collection
 	$(MAKE) -k units emulator-tests integration sanity lint
+
+# Several minutes; never part of make test. BENCH_ARGS=--smoke for a quick check (one org, no latency,
+# results in a temporary directory).
+bench: venv collection
+	$(PY) tests/bench/run_bench.py $(BENCH_ARGS)
 
 # pytest exits 5 when it collected nothing: make treats that as the failure it is.
 units: venv collection
