@@ -106,6 +106,8 @@ def main():
     try:
         # One org requires MFA for API logins: the role adds the MFA waiver there only (seed 002).
         emulator.settings("org3", mfa_for_api_logins=True)
+        for org, _host, group, _suffix in ORGS:
+            emulator.settings(org, is_sandbox=group == "sandboxes")
         inventory = write_inventory(emulator, workdir)
         say("Emulator at %s. Inventory: %s" % (emulator.url, inventory))
         say("  sandboxes: acme_dev, acme_uat; production: acme_prod (requires MFA for API logins)")

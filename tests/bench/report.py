@@ -21,14 +21,15 @@ EXPLANATIONS = {
     "vs_record_by_record": "",
     "one_login_per_org": "",
     "rollout_vs_floor": (
-        "On this machine the run is CPU-bound and the gap is in the module tasks (see where the time goes, below), "
-        "not in the API round trips (about 20 per org at 150 ms, overlapped by 10 forks). Every module run imports "
-        "simple_salesforce, which always pulls in zeep, plus requests and jwt (the import table: about 3 times what "
-        "the floor's ping imports) and builds its clients; the password-policy task also parses the Metadata WSDL "
-        "with zeep on every run (about 0.2 s of CPU). What would close it: send REST calls with requests directly "
-        "and import simple_salesforce and zeep only for the Metadata API and jwt only for the JWT flow (about half "
-        "of each module's import time); let the modules take every integration in one run instead of one run per "
-        "integration (3 of the 9 module runs per org for S1's two integrations); more cores also narrow the gap."),
+        "On this 2-core machine the run is CPU-bound: Ansible and its modules use about twice the floor's CPU time "
+        "(see the CPU rows below), the emulator standing in for Salesforce very little, and the API round trips "
+        "(about 20 per org at 150 ms) overlap across the 10 forks. A module run costs about 0.35 s of CPU against "
+        "0.17 s for the floor's ping: about 0.14 s of it is importing the client stack (requests, and "
+        "simple_salesforce, which always pulls in zeep and jwt), the rest is its work (TLS, JSON, the Metadata "
+        "WSDL parse in the password-policy task, about 0.2 s). What would close it: fewer module runs (let the "
+        "user, permission set and assignment modules take every integration in one run: 3 of the 9 runs per org "
+        "for S1), and a REST path that does not import simple_salesforce (which the design keeps for its SOQL "
+        "quoting and the Metadata API); more cores narrow the gap too."),
 }
 NO_EXPLANATION = "**WHY: not explained yet** (add it to EXPLANATIONS in tests/bench/report.py)"
 

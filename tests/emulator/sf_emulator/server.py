@@ -173,6 +173,11 @@ class Emulator(auth.AuthBackend):
                                                               "PermissionsForceTwoFactor": on}, system=True)
             if "daily_api_limit" in body:
                 org.api_max = int(body["daily_api_limit"])
+            if "is_sandbox" in body:
+                # Organization.IsSandbox [OBJREF Organization]: the emulator serves every org at one address,
+                # so a sandbox differs only in this flag (no test.salesforce.com login host).
+                for row in org.tables["Organization"].values():
+                    row["IsSandbox"] = bool(body["is_sandbox"])
             for name, status in (body.get("permission_set_group_status") or {}).items():
                 group = org.find_one("PermissionSetGroup", DeveloperName=name)
                 if group is None:

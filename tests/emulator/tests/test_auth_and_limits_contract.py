@@ -126,3 +126,13 @@ def test_missing_token_is_401_array(emulator, path):
     r = requests.get(emulator["url"] + path, verify=emulator["ca_file"], timeout=30)
     assert r.status_code == 401
     assert r.json() == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+
+
+def test_sandbox_setting_is_the_organization_flag(emulator):
+    client = OrgClient(emulator, emulator["orgs"][2])
+    try:
+        assert client.admin("POST", "settings", json={"is_sandbox": True}).status_code == 200
+        assert client.one("SELECT IsSandbox FROM Organization")["IsSandbox"] is True
+    finally:
+        client.admin("POST", "settings", json={"is_sandbox": False})
+    assert client.one("SELECT IsSandbox FROM Organization")["IsSandbox"] is False
