@@ -556,6 +556,28 @@ def _psla_before_delete(org: Org, row: dict, system: bool) -> None:
             psl = org.record("PermissionSetLicense", row["PermissionSetLicenseId"])
             raise fields_error(f"Can't remove the {psl['MasterLabel']} permission set license: the user is assigned "
                                f"the permission set {ps['Label']}, which requires it.")
+    _check_still_licensed(org, row)
+
+
+def _check_still_licensed(org: Org, removed: dict) -> None:
+    """The licence rule of assignment (reference 3.8/3.12) keeps holding after a PSL is removed: an assigned set
+    with no licence whose permissions only that PSL allowed (e.g. standard objects for a Salesforce Integration
+    user) blocks the removal. Salesforce's wire answer here is UNVERIFIED; the assignment's text is reused."""
+    user = org.record("User", removed["AssigneeId"])
+    if user is None:
+        return
+    remaining = [user_licence_id(org, user)] + [i for i in held_psl_ids(org, user["Id"])
+                                                if i != removed["PermissionSetLicenseId"]]
+    for psa in org.find("PermissionSetAssignment", AssigneeId=user["Id"]):
+        ps = org.record("PermissionSet", psa.get("PermissionSetId") or "")
+        if ps is None or ps.get("IsOwnedByProfile") or ps.get("LicenseId"):
+            continue
+        label = first_disallowed(org, grants_of_set(org, ps), [i for i in remaining if i])
+        if label:
+            psl = org.record("PermissionSetLicense", removed["PermissionSetLicenseId"])
+            raise fields_error(f"Can't remove the {psl['MasterLabel']} permission set license: the user is assigned "
+                               f"the permission set {ps['Label']}. The user license doesn't allow the permission: "
+                               f"{label}")
 
 
 # -- ObjectPermissions / FieldPermissions [OBJREF; reference 3.6, 3.7] -----------------------------------------

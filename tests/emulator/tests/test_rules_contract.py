@@ -205,6 +205,13 @@ def test_unlicensed_set_with_standard_objects_needs_the_psl_first(org1):
     assert org1.create("PermissionSetLicenseAssign", {"AssigneeId": uid,
                                                       "PermissionSetLicenseId": psl_id(org1)}).status_code == 201
     assert org1.create("PermissionSetAssignment", {"AssigneeId": uid, "PermissionSetId": ps}).status_code == 201
+    # ...and the PSL cannot go first while that set is assigned; removing the set first frees it.
+    psla = org1.one(f"SELECT Id FROM PermissionSetLicenseAssign WHERE AssigneeId = '{uid}'")["Id"]
+    e = err(org1.rest("DELETE", f"sobjects/PermissionSetLicenseAssign/{psla}"))
+    assert e["errorCode"] == "FIELD_INTEGRITY_EXCEPTION" and "Read Account" in e["message"]
+    psa = org1.one(f"SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '{uid}' AND PermissionSetId = '{ps}'")
+    assert org1.rest("DELETE", f"sobjects/PermissionSetAssignment/{psa['Id']}").status_code == 204
+    assert org1.rest("DELETE", f"sobjects/PermissionSetLicenseAssign/{psla}").status_code == 204
 
 
 def test_psl_not_supported_by_user_licence(org1):
