@@ -39,6 +39,14 @@ class PasswordPolicyStore:
                     return dict(p)
         return None
 
+    def profile_renamed(self, old_name: str, new_name: str) -> None:
+        """Policies follow their profile: a rename shows the new name; a deleted profile leaves its policy behind
+        with an empty ``profile`` (reference 5.1: orphans exist in live orgs, 3P)."""
+        with self.lock:
+            for policy in self.policies.values():
+                if (policy.get("profile") or "").lower() == old_name.lower():
+                    policy["profile"] = new_name
+
     def put(self, full_name: str, values: dict) -> None:
         with self.lock:
             self.policies[full_name] = dict(values)

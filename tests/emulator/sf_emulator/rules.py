@@ -167,6 +167,8 @@ def before_update(org: Org, obj: ObjectDef, old: dict, new: dict, system: bool):
 def after_update(org: Org, obj: ObjectDef, old: dict, new: dict, system: bool) -> None:
     if obj.name == "User" and new["ProfileId"] != old["ProfileId"]:
         _assign_profile_set(org, new)  # the profile-owned assignment follows the profile
+    if obj.name == "Profile" and new["Name"] != old["Name"] and org.profile_renamed:
+        org.profile_renamed(old["Name"], new["Name"])
     if obj.name in ("PermissionSet", "ObjectPermissions"):
         ps_id = new["Id"] if obj.name == "PermissionSet" else new["ParentId"]
         check_assignees(org, ps_id)
@@ -188,6 +190,8 @@ def after_delete(org: Org, obj: ObjectDef, row: dict, system: bool) -> None:
     if obj.name == "Profile":
         for ps in org.find("PermissionSet", ProfileId=row["Id"], IsOwnedByProfile=True):
             del org.tables["PermissionSet"][ps["Id"]]
+        if org.profile_renamed:
+            org.profile_renamed(row["Name"], "")  # its password policy stays, as an orphan
     refresh_licence_counts(org)
 
 

@@ -66,6 +66,9 @@ class OrgRuntime:
     policies: metadata.PasswordPolicyStore = field(default_factory=metadata.PasswordPolicyStore)
     app: Optional[auth.ConnectedApp] = None
 
+    def __post_init__(self) -> None:
+        self.org.profile_renamed = self.policies.profile_renamed
+
 
 class Emulator(auth.AuthBackend):
     def __init__(self, orgs: int, host: str = "127.0.0.1", latency_ms: int = 0, seats: int = 5) -> None:

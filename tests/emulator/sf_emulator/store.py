@@ -75,6 +75,7 @@ class Org:
         self.api_max = 115000  # Enterprise: 100,000 + 1,000 per Salesforce licence (reference 6, [LIMITS])
         self.api_used = 0
         self.username_registry: Optional[callable] = None  # set by the server: usernames across all orgs
+        self.profile_renamed: Optional[callable] = None  # set by the server: password policies follow profiles
 
     def username_taken(self, username: str, except_id: str) -> bool:
         """Usernames are unique across every org of the process, as across all of Salesforce [OBJREF User]."""

@@ -163,3 +163,17 @@ def test_metadata_calls_need_modify_metadata(org1, md):
     status, root = md.call("listMetadata", "<ns0:queries><ns0:type>ProfilePasswordPolicy</ns0:type></ns0:queries>",
                            session_id=session)
     assert status == 500 and "INSUFFICIENT_ACCESS" in root.find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault").findtext("faultcode")
+
+
+def test_policy_follows_a_renamed_profile_and_is_orphaned_by_its_deletion(md, org1, profile):
+    """Reference 5.1: policies belong to the profile, not to its name; orphans with an empty profile exist."""
+    full_name = "Follow_" + uuid.uuid4().hex[:6] + "_profilePasswordPolicy1700000000000"
+    [created] = md.ok("createMetadata", policy(full_name, profile))
+    assert text(created, "success") == "true"
+    profile_id = org1.one(f"SELECT Id FROM Profile WHERE Name = '{profile}'")["Id"]
+    renamed = profile + " Renamed"
+    assert org1.rest("PATCH", f"sobjects/Profile/{profile_id}", json={"Name": renamed}).status_code == 204
+    assert text(md.read(full_name)[0], "profile") == renamed
+    assert org1.rest("DELETE", f"sobjects/Profile/{profile_id}").status_code == 204
+    [orphan] = md.read(full_name)
+    assert orphan.get(f"{{{XSI}}}type") == "ProfilePasswordPolicy" and not text(orphan, "profile")
