@@ -131,7 +131,8 @@ notes:
   - Finding the policy costs one listMetadata request and, usually, one readMetadata request (the
     policies named after the profile are read first). When none of those belongs to the profile,
     as on the first run, the remaining policies are read too, ten per request, because a policy may
-    carry another name (a renamed profile, a deployed policy).
+    carry another name (a renamed profile, a deployed policy). The profile itself is looked up (one
+    query) only when no policy was found among the first ones; a found policy proves it exists.
   - A new policy is named C(<Profile>_profilePasswordPolicy<epoch-millis>) like the ones Salesforce
     names itself, with every run of characters other than ASCII letters and digits in the profile
     name replaced by C(_).
@@ -383,9 +384,13 @@ def _api_value(option, value):
 
 
 def from_record(record, profile):
-    """Readable policy from a read ProfilePasswordPolicy record."""
+    """Readable policy from a read ProfilePasswordPolicy record.
+
+    The profile keeps the spelling the org returned (it may differ in case from Profile.Name), so a
+    write sends back exactly what the org knows.
+    """
     policy = dict((option, _readable(option, record.get(field))) for option, field in FIELDS.items())
-    policy.update(profile=profile, full_name=record.get("fullName"))
+    policy.update(profile=record.get("profile") or profile, full_name=record.get("fullName"))
     return policy
 
 
@@ -434,14 +439,16 @@ def match_policy(records, profile):
     return None
 
 
+def read_matching(client, names, profile):
+    """The policy among ``names`` whose profile is ``profile``, as a readable dict, or None."""
+    record = match_policy(metadata.read(client, METADATA_TYPE, names), profile)
+    return from_record(record, profile) if record is not None else None
+
+
 def find_policy(client, profile):
     """The profile's policy as a readable dict, or None: one list, then reads of likely names first."""
     likely, rest = split_candidates(metadata.list_names(client, METADATA_TYPE), profile)
-    for names in (likely, rest):
-        record = match_policy(metadata.read(client, METADATA_TYPE, names), profile)
-        if record is not None:
-            return from_record(record, profile)
-    return None
+    return read_matching(client, likely, profile) or read_matching(client, rest, profile)
 
 
 def find_profile(client, name):
@@ -498,13 +505,21 @@ def run(module):
     desired, errors = desired_policy(params)
     if errors:
         module.fail("; ".join(errors))
-    profile = find_profile(module.client, params["profile"])
-    if profile is None:
-        if params["state"] == "absent":
-            module.warn(unknown_profile_message(module.client, params["profile"], ", so it has no password policy"))
-            return module.finish(False, {}, {}, policy={})
-        module.fail(unknown_profile_message(module.client, params["profile"]))
-    current = find_policy(module.client, profile)
+    client = module.client
+    # A policy found for the profile proves the profile exists: the Profile query is only needed
+    # when none of the likely policy names belongs to it (first run, or an unknown profile).
+    likely, rest = split_candidates(metadata.list_names(client, METADATA_TYPE), params["profile"])
+    current = read_matching(client, likely, params["profile"])
+    if current is not None:
+        profile = current["profile"]
+    else:
+        profile = find_profile(client, params["profile"])
+        if profile is None:
+            if params["state"] == "absent":
+                module.warn(unknown_profile_message(client, params["profile"], ", so it has no password policy"))
+                return module.finish(False, {}, {}, policy={})
+            module.fail(unknown_profile_message(client, params["profile"]))
+        current = read_matching(client, rest, profile)
     if params["state"] == "absent":
         return absent(module, current)
     return present(module, profile, current, desired)

@@ -177,7 +177,7 @@ def test_create_then_rerun_unchanged(runs, org):
     assert rerun["changed"] is False
     assert rerun["policy"] == policy
     assert rerun["diff"]["before"] == rerun["diff"]["after"]
-    assert rerun["api_requests"] == 4  # login, profile query, listMetadata, one readMetadata
+    assert rerun["api_requests"] == 3  # login, listMetadata, one readMetadata: the policy proves the profile
 
 
 def test_change_one_value_keeps_the_others(runs):
@@ -188,7 +188,7 @@ def test_change_one_value_keeps_the_others(runs):
     before, after = changed["diff"]["before"], changed["diff"]["after"]
     assert [k for k in after if before.get(k) != after[k]] == ["minimum_password_length"]
     assert (before["minimum_password_length"], after["minimum_password_length"]) == (16, 20)
-    assert changed["api_requests"] == 5  # ... and one updateMetadata
+    assert changed["api_requests"] == 4  # ... and one updateMetadata
     same = ok(applied["other_case"])
     assert same["changed"] is False
     assert same["policy"]["full_name"] == changed["policy"]["full_name"]
@@ -239,7 +239,9 @@ def test_unknown_profile(runs, org):
     assert unknown["failed"] is True
     assert unknown["msg"].startswith("Profile '%s' does not exist in this org; did you mean '%s'" % (
         org["names"]["main"].replace("main", "mian"), org["names"]["main"])), unknown["msg"]
-    assert unknown["api_requests"] == 3  # login and two profile queries: nothing else is read
+    # login, listMetadata, (a read of custom-named policies, if the org has any), two profile queries:
+    # the policies of other profiles are not read.
+    assert 4 <= unknown["api_requests"] <= 5
     absent = ok(applied["absent_unknown"])
     assert absent["changed"] is False
     assert "does not exist" in " ".join(absent.get("warnings", []))

@@ -20,14 +20,16 @@ def params(**given):
 
 
 def test_record_to_readable_and_back():
+    # The profile keeps the org's spelling (here lower case), so a write sends back what the org knows.
     policy = ppp.from_record(RECORD, "Integration Only")
     assert policy == dict(
-        profile="Integration Only", full_name=RECORD["fullName"], forgot_password_redirect=False, lockout_interval=30,
+        profile=RECORD["profile"], full_name=RECORD["fullName"], forgot_password_redirect=False, lockout_interval=30,
         max_login_attempts=10, minimum_password_length=16, minimum_password_lifetime=True, obscure=False,
         password_complexity="upper_lower_numeric_special", password_expiration="never", password_history=0,
         password_question="cannot_contain_password")
     record = ppp.to_record(policy)
-    assert record == dict(RECORD, forgotPasswordRedirect=False, obscure=False, profile="Integration Only")
+    assert record == dict(RECORD, forgotPasswordRedirect=False, obscure=False)
+    assert ppp.from_record(dict(RECORD, profile=None), "Integration Only")["profile"] == "Integration Only"
 
 
 @pytest.mark.parametrize("value, name", list(enumerate(ppp.COMPLEXITY)))
