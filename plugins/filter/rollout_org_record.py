@@ -22,7 +22,8 @@ options:
     description:
       - C(org) (inventory name), C(check_mode), C(org_info) (the M(sfops.integration.sf_org_info)
         result), C(steps) (step name to a registered result, a loop result, or a list of them) and
-        C(failure) (C(task) and C(message)) when the org failed.
+        C(failure) (C(task) and C(message)) when the org failed, and C(warnings) (a list of
+        texts) for what the run could not do but went on without.
       - Steps named C(users), C(permission_sets), C(mfa_waiver), C(assignments), C(profile) and
         C(password_policy) become changes of that kind; any other step only counts API requests.
     type: dict
@@ -82,6 +83,10 @@ _value:
       description: Users created, updated, deactivated and reactivated, permission sets created and updated,
         assignments added and removed, password policies and profiles changed.
       type: dict
+    warnings:
+      description: What the run could not do in this org but went on without.
+      type: list
+      elements: str
 """
 
 from collections.abc import Mapping
@@ -325,9 +330,10 @@ def rollout_org_record(data):
     if failure:
         failure = dict(task=to_text(failure.get("task") or ""), message=to_text(failure.get("message") or "failed"))
     status = "failed" if failure else ("changed" if changes else "unchanged")
+    warnings = [to_text(w) for w in data.get("warnings") or []]
     return dict(org=to_text(data["org"]), org_name=org.get("name"), org_id=org.get("id"), is_sandbox=org.get("is_sandbox"),
                 check_mode=bool(data.get("check_mode")), status=status, failure=failure, api_requests=api_requests,
-                changes=changes, counts=counts)
+                changes=changes, counts=counts, warnings=warnings)
 
 
 class FilterModule:

@@ -155,6 +155,8 @@ def markdown(report):
             lines += ["", "```", to_text(failure.get("message")), "```", ""]
             if record.get("changes"):
                 lines += ["Changes made before the failure:" if not record.get("check_mode") else "Planned before the failure:", ""]
+        for warning in record.get("warnings") or []:
+            lines += ["**Warning:** %s" % _escape(warning), ""]
         changes = record.get("changes") or []
         if not changes and not record.get("failure"):
             lines.append("No change: the org already matches." if not record.get("check_mode")

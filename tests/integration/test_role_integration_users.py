@@ -350,3 +350,23 @@ def test_bad_input_fails_before_any_login_naming_the_path(tmp_path):
     assert "sf_integrations[1].permission_sets[0].object_permissions[2].access: 'reed' is not one of" in output, output
     assert "sf_integrations[0].user.usernme: unknown option (did you mean username?)" in output, output
     assert "Log in once" not in output and "Roll out the integration users" not in output
+
+
+def test_standard_profile_refusing_a_policy_is_a_warning_not_a_failure(tmp_path_factory, tmp_path):
+    """Whether Salesforce takes a policy for the standard integration profile is UNVERIFIED (reference
+    3.12): where it refuses, the rollout goes on and the report says what was not set."""
+    emulator = Emulator(tmp_path_factory.mktemp("refusing-emulator"), orgs=1)
+    try:
+        emulator.settings("org1", standard_profile_password_policies=False)
+        rc, output, report, markdown = Rollout(tmp_path, emulator).run()
+    finally:
+        emulator.stop()
+    assert rc == 0, output[-3000:]
+    [record] = report["orgs"]
+    assert record["status"] == "changed" and record["failure"] is None
+    assert record["counts"]["users_created"] == 2 and record["counts"]["permission_sets_created"] == 2
+    assert record["counts"]["password_policies_changed"] == 0
+    [warning] = record["warnings"]
+    assert "password policy of profile 'Minimum Access - API Only Integrations' was not set" in warning
+    assert "standard profile" in warning and "sf_integration_custom_profile" in warning
+    assert "**Warning:** The password policy" in markdown

@@ -60,6 +60,8 @@ class MetadataContext:
     can_modify_metadata: bool
     api_version: str
     now_millis: Callable[[], int]
+    # Whether this org takes a policy for a standard profile (settings: standard_profile_password_policies).
+    refuses_policy: Callable[[str], bool] = lambda profile: False
 
 
 def soap_fault(code: str, message: str) -> bytes:
@@ -126,6 +128,11 @@ def _validate(values: dict, ctx: MetadataContext) -> list[tuple[str, str]]:
     profile = ctx.find_profile(values["profile"])
     if profile is None:
         errors.append(("FIELD_INTEGRITY_EXCEPTION", f"No such profile: {values['profile']}"))  # UNVERIFIED
+    elif ctx.refuses_policy(profile):
+        # Reference 3.12: whether a standard profile (e.g. Minimum Access - API Only Integrations) takes a
+        # ProfilePasswordPolicy is UNVERIFIED; the admin setting makes the emulator refuse, code and text invented.
+        errors.append(("INSUFFICIENT_ACCESS_OR_READONLY", f"You can't set a password policy for the standard "
+                                                          f"profile {profile}."))
     # The profile reference is kept as the caller wrote it, not as Profile.Name spells it: live orgs return
     # it in another case than the profile's name (reference 5.1, 3P NCC SFPolDevChk), so readers must match
     # without case. Exactly which spelling Salesforce returns is UNVERIFIED.

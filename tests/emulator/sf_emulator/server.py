@@ -65,6 +65,7 @@ class OrgRuntime:
     cursors: dict = field(default_factory=dict)
     policies: metadata.PasswordPolicyStore = field(default_factory=metadata.PasswordPolicyStore)
     app: Optional[auth.ConnectedApp] = None
+    standard_profile_policies: bool = True  # settings: standard_profile_password_policies
 
     def __post_init__(self) -> None:
         self.org.profile_renamed = self.policies.profile_renamed
@@ -176,6 +177,8 @@ class Emulator(auth.AuthBackend):
                                                               "PermissionsForceTwoFactor": on}, system=True)
             if "daily_api_limit" in body:
                 org.api_max = int(body["daily_api_limit"])
+            if "standard_profile_password_policies" in body:
+                rt.standard_profile_policies = bool(body["standard_profile_password_policies"])
             if "is_sandbox" in body:
                 # Organization.IsSandbox [OBJREF Organization]: the emulator serves every org at one address,
                 # so a sandbox differs only in this flag (no test.salesforce.com login host).
@@ -407,9 +410,14 @@ class Handler(BaseHTTPRequestHandler):
                 row = org.find_one("Profile", Name=name)
                 return row["Name"] if row else None
 
+            def refuses_policy(name: str) -> bool:
+                row = org.find_one("Profile", Name=name)
+                return bool(row) and not rt.standard_profile_policies and rules.is_standard_profile(org, row)
+
             return metadata.MetadataContext(store=rt.policies, find_profile=find_profile,
                                             can_modify_metadata=bool(perms & {"ModifyMetadata", "ModifyAllData"}),
-                                            api_version=version, now_millis=lambda: int(time.time() * 1000))
+                                            api_version=version, now_millis=lambda: int(time.time() * 1000),
+                                            refuses_policy=refuses_policy)
 
         session_id = metadata.session_id_of(body)
         rt = None

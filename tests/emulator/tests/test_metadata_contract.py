@@ -177,3 +177,18 @@ def test_policy_follows_a_renamed_profile_and_is_orphaned_by_its_deletion(md, or
     assert org1.rest("DELETE", f"sobjects/Profile/{profile_id}").status_code == 204
     [orphan] = md.read(full_name)
     assert orphan.get(f"{{{XSI}}}type") == "ProfilePasswordPolicy" and not text(orphan, "profile")
+
+
+def test_standard_profile_policies_can_be_refused_by_setting(md, org1):
+    """Reference 3.12: whether a standard profile takes a policy is UNVERIFIED; callers are tested both ways."""
+    assert org1.admin("POST", "settings", json={"standard_profile_password_policies": False}).status_code == 200
+    try:
+        [refused] = md.ok("createMetadata", policy("Std_" + uuid.uuid4().hex[:6], "Minimum Access - Salesforce"))
+        assert text(refused, "success") == "false"
+        assert "standard profile" in text(refused.find(f"{{{MD}}}errors"), "message")
+    finally:
+        assert org1.admin("POST", "settings", json={"standard_profile_password_policies": True}).status_code == 200
+    full_name = "Std_" + uuid.uuid4().hex[:6]
+    [allowed] = md.ok("createMetadata", policy(full_name, "Minimum Access - Salesforce"))
+    assert text(allowed, "success") == "true"
+    md.ok("deleteMetadata", f"<ns0:type>ProfilePasswordPolicy</ns0:type><ns0:fullNames>{full_name}</ns0:fullNames>")
