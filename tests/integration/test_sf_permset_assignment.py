@@ -23,8 +23,9 @@ INTEGRATION_PROFILE = "Minimum Access - API Only Integrations"
 INTEGRATION_PSL = "SalesforceAPIIntegrationPsl"
 CONSOLE_PSL = "LightningConsolePsl"
 
-# Flips a group's Status to Updated two seconds after it starts (run as an async task).
-FLIP_LATER = ("import sys, time, requests; time.sleep(2); requests.post(sys.argv[1], verify=sys.argv[2], "
+# Flips a group's Status to Updated five seconds after it starts (run as an async task): time enough for
+# the module to start and see the group Updating first, even on a loaded machine.
+FLIP_LATER = ("import sys, time, requests; time.sleep(5); requests.post(sys.argv[1], verify=sys.argv[2], "
               "json={'permission_set_group_status': {sys.argv[3]: 'Updated'}}).raise_for_status()")
 
 
@@ -249,7 +250,7 @@ def play(emulator, fixture, tmp_path_factory):
          "diff": True},
         {"name": "absent_rerun", MODULE: dict(main, permission_sets=[sets["api_licensed"], "Assign_Gone"],
                                               permission_set_licenses=[INTEGRATION_PSL], state="absent")},
-        # a group that becomes Updated two seconds later
+        # a group that becomes Updated five seconds later
         {"name": "flip_later", "ansible.builtin.command": dict(argv=[
             sys.executable, "-c", FLIP_LATER, emulator.admin_url(ORG, "settings"), emulator.ca_file, groups["slow"]]),
          "async": 30, "poll": 0},
