@@ -85,16 +85,16 @@ def test_daily_allowance_exhausted_is_403_request_limit_exceeded(emulator):
 
 
 def test_latency_is_added_to_salesforce_requests_only(tmp_path):
-    proc, info = start_emulator(tmp_path, orgs=1, extra=("--latency-ms", "300"))
+    proc, info = start_emulator(tmp_path, orgs=1, extra=("--latency-ms", "1500"))
     try:
         client = OrgClient(info, info["orgs"][0])
         started = time.monotonic()
         assert client.rest("GET", "limits").status_code == 200
-        assert time.monotonic() - started >= 0.3  # the injected delay is a floor, not a measurement
+        assert time.monotonic() - started >= 1.5  # the injected delay is a floor, not a measurement
         started = time.monotonic()
         assert client.admin("GET", "requests").status_code == 200
-        admin_time = time.monotonic() - started
-        assert admin_time < 0.3, "the admin API must not be delayed"
+        # Well under the delay even on a loaded machine: the admin API is not delayed.
+        assert time.monotonic() - started < 1.0, "the admin API must not be delayed"
     finally:
         assert stop_emulator(proc) == 0
 
