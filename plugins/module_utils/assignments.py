@@ -11,10 +11,13 @@ Nothing here talks to Salesforce, so the ordering and licence rules are unit-tes
 
 from __future__ import annotations
 
-from ansible_collections.sfops.integration.plugins.module_utils.permissions import closest
+from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
+    INTEGRATION_USER_LICENSE,
+    OBJECT_ACCESS_FIELDS,
+    closest,
+)
 from ansible_collections.sfops.integration.plugins.module_utils.state import index_by, subquery_records
 
-INTEGRATION_USER_LICENSE = "Salesforce Integration"
 API_INTEGRATION_PSL = "SalesforceAPIIntegrationPsl"
 API_INTEGRATION_PSL_LABEL = "Salesforce API Integration"
 
@@ -23,8 +26,7 @@ API_INTEGRATION_PSL_LABEL = "Salesforce API Integration"
 # Author Apex, Modify Metadata; API Only User is refused before the PSL is held).
 PSL_ONLY_PERMISSIONS = ("ApiUserOnly", "ViewAllData", "ViewSetup", "ViewRoles", "ViewAllUsers", "AuthorApex",
                         "ModifyMetadata", "RunReports")
-OBJECT_ACCESS_FLAGS = ("PermissionsRead", "PermissionsCreate", "PermissionsEdit", "PermissionsDelete",
-                       "PermissionsViewAllRecords", "PermissionsModifyAllRecords")
+OBJECT_ACCESS_FLAGS = tuple(OBJECT_ACCESS_FIELDS.values())
 
 KINDS = ("permission_sets", "permission_set_groups", "permission_set_licenses")
 KIND_WORDS = dict(permission_sets="permission set", permission_set_groups="permission set group",

@@ -444,10 +444,11 @@ def composite_succeeded(responses, reference_id):
     return (item.get("httpStatusCode") or 500) < 300
 
 
-def _halted(body):
-    """True for a subrequest that only reports the rollback another one caused (PROCESSING_HALTED)."""
-    return isinstance(body, list) and bool(body) and all(
-        isinstance(e, dict) and e.get("errorCode") == "PROCESSING_HALTED" for e in body)
+def is_halted(body):
+    """True for a subrequest body that only reports the rollback another one caused (PROCESSING_HALTED)."""
+    errors = body if isinstance(body, list) else [body]
+    return bool(errors) and all(
+        isinstance(e, dict) and (e.get("errorCode") or e.get("statusCode")) == "PROCESSING_HALTED" for e in errors)
 
 
 def raise_for_composite(responses, subrequests, action):
@@ -455,7 +456,7 @@ def raise_for_composite(responses, subrequests, action):
     for sub in subrequests:
         item = responses.get(sub["referenceId"]) or {}
         status, body = item.get("httpStatusCode") or 0, item.get("body")
-        if status >= 300 and not _halted(body):
+        if status >= 300 and not is_halted(body):
             raise classify_api_error(status, body, action=action, resource="(step %s)" % sub["referenceId"])
         if isinstance(body, list) and body and isinstance(body[0], dict) and "success" in body[0]:
             records = (sub.get("body") or {}).get("records") or []

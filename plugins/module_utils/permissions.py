@@ -58,7 +58,13 @@ PRIVILEGED_PERMISSIONS = frozenset([
 PRIVILEGED_OBJECT_ACCESS = frozenset(["view_all_records", "modify_all_records"])
 
 # A profile holding any of these is admin-grade: never an integration user's profile (issue 5).
-ADMIN_PROFILE_PERMISSIONS = ("ModifyAllData", "ViewAllData", "ManageUsers", "CustomizeApplication", "AuthorApex")
+# Name -> UI label (reference 4), for messages that do not describe Profile.
+ADMIN_PROFILE_PERMISSIONS = dict(ModifyAllData="Modify All Data", ViewAllData="View All Data",
+                                 ManageUsers="Manage Users", CustomizeApplication="Customize Application",
+                                 AuthorApex="Author Apex")
+
+# The user licence of integration users (reference 3.3, 3.12).
+INTEGRATION_USER_LICENSE = "Salesforce Integration"
 
 
 def closest(name, candidates, count=3):

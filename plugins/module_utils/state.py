@@ -73,8 +73,3 @@ def subquery_records(record, relationship):
 def diff(before, after):
     """The ``diff`` value Ansible shows with --diff: the managed state before and after."""
     return dict(before=before if before is not None else {}, after=after if after is not None else {})
-
-
-def without_nones(data):
-    """A copy of a dict without the keys whose value is None (options the user did not give)."""
-    return dict((key, value) for key, value in data.items() if value is not None)

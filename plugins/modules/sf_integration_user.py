@@ -328,7 +328,7 @@ api_requests:
 import re
 from urllib.parse import quote_plus
 
-from ansible_collections.sfops.integration.plugins.module_utils.client import soql
+from ansible_collections.sfops.integration.plugins.module_utils.client import is_halted, soql
 from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     ApiError,
     ConfigurationError,
@@ -339,6 +339,7 @@ from ansible_collections.sfops.integration.plugins.module_utils.errors import (
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
     ADMIN_PROFILE_PERMISSIONS,
+    INTEGRATION_USER_LICENSE,
     PERMISSION_PREFIX,
     admin_grade_permissions,
     closest,
@@ -363,11 +364,7 @@ CREATE_DEFAULTS = dict(time_zone="GMT", locale="en_US", language="en_US", email_
                        marketing_user=False)
 REQUIRED_ON_CREATE = ("email", "last_name")
 DEFAULT_PROFILE = "Minimum Access - API Only Integrations"
-INTEGRATION_LICENSE = "Salesforce Integration"
 ADMIN_PROFILE = "System Administrator"
-ADMIN_PERMISSION_LABELS = dict(ModifyAllData="Modify All Data", ViewAllData="View All Data",
-                               ManageUsers="Manage Users", CustomizeApplication="Customize Application",
-                               AuthorApex="Author Apex")
 
 USERNAME_MAX = 80  # [OBJREF User] string(80)
 ALIAS_MAX = 8
@@ -377,7 +374,6 @@ EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 
 PASSWORD_MARK = "(new password set)"
-HALTED = "PROCESSING_HALTED"
 
 USER_QUERY = (
     "SELECT Id, Username, Email, FirstName, LastName, Alias, CommunityNickname, IsActive, "
@@ -516,7 +512,7 @@ def licence_of(profile):
 
 def admin_grade_labels(profile):
     """Why a profile is admin-grade: its admin permissions, or being System Administrator."""
-    labels = [ADMIN_PERMISSION_LABELS.get(name, name) for name in admin_grade_permissions(profile)]
+    labels = [ADMIN_PROFILE_PERMISSIONS[name] for name in admin_grade_permissions(profile)]
     if not labels and profile.get("Name") == ADMIN_PROFILE:
         labels = ["System Administrator"]
     return labels
@@ -525,7 +521,7 @@ def admin_grade_labels(profile):
 def integration_profiles(profiles):
     """Profiles fit for integration users: on the integration licence or API only, never admin-grade."""
     return [p["Name"] for p in profiles
-            if (licence_of(p).get("Name") == INTEGRATION_LICENSE or p.get("PermissionsApiUserOnly"))
+            if (licence_of(p).get("Name") == INTEGRATION_USER_LICENSE or p.get("PermissionsApiUserOnly"))
             and not admin_grade_labels(p)]
 
 
@@ -817,7 +813,7 @@ def raise_first_failure(responses, subrequests, username):
     failed = [(sub, item) for sub, item in failed if item and (item.get("httpStatusCode") or 200) >= 300]
     if not failed:
         return
-    culprits = [(sub, item) for sub, item in failed if not _halted(item)] or failed
+    culprits = [(sub, item) for sub, item in failed if not is_halted(item.get("body"))] or failed
     sub, item = culprits[0]
     action = dict(POST="create", PATCH="update").get(sub["method"], "read")
     if sub["referenceId"] == "password":
@@ -825,12 +821,6 @@ def raise_first_failure(responses, subrequests, username):
     sobject = "UserLogin" if sub["referenceId"] in ("login", "freeze") else "User"
     raise classify_api_error(item.get("httpStatusCode"), item.get("body"), action=action, sobject=sobject,
                              record=dict(Username=username) if sobject == "User" else None)
-
-
-def _halted(item):
-    body = item.get("body")
-    errors = body if isinstance(body, list) else [body]
-    return any(isinstance(e, dict) and (e.get("errorCode") or e.get("statusCode")) == HALTED for e in errors)
 
 
 def explain(error, params):

@@ -206,8 +206,7 @@ api_requests:
 """
 
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
-
-INTEGRATION_LICENSE = "Salesforce Integration"
+from ansible_collections.sfops.integration.plugins.module_utils.permissions import INTEGRATION_USER_LICENSE
 
 # Five queries: the most one composite request may carry.
 QUERIES = dict(
@@ -251,7 +250,7 @@ def summarise(rows, limits):
         dict(id=p["Id"], name=p.get("Name"), user_license=licence_names.get(p.get("UserLicenseId")),
              api_only=bool(p.get("PermissionsApiUserOnly")))
         for p in rows["profiles"]
-        if licence_names.get(p.get("UserLicenseId")) == INTEGRATION_LICENSE or p.get("PermissionsApiUserOnly")
+        if licence_names.get(p.get("UserLicenseId")) == INTEGRATION_USER_LICENSE or p.get("PermissionsApiUserOnly")
     ]
     mfa_profiles = [p.get("Name") for p in rows["profiles"] if p.get("PermissionsTwoFactorApi")]
     mfa_sets = [s.get("Name") for s in rows["mfa_permission_sets"]]

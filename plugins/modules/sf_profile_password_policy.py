@@ -240,7 +240,6 @@ api_requests:
   sample: 5
 """
 
-import difflib
 import re
 import time
 from urllib.parse import unquote
@@ -248,6 +247,7 @@ from urllib.parse import unquote
 from ansible_collections.sfops.integration.plugins.module_utils import metadata
 from ansible_collections.sfops.integration.plugins.module_utils.client import soql
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
+from ansible_collections.sfops.integration.plugins.module_utils.permissions import closest
 from ansible_collections.sfops.integration.plugins.module_utils.state import field_changes
 
 METADATA_TYPE = "ProfilePasswordPolicy"
@@ -459,9 +459,7 @@ def find_profile(client, name):
 
 def unknown_profile_message(client, name, consequence=""):
     """"Profile 'X' does not exist in this org<consequence>; did you mean ...?" (one more query)."""
-    names = [row["Name"] for row in client.query("SELECT Name FROM Profile ORDER BY Name")]
-    by_lower = dict((n.lower(), n) for n in names)
-    close = [by_lower[n] for n in difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)]
+    close = closest(name, [row["Name"] for row in client.query("SELECT Name FROM Profile ORDER BY Name")])
     hint = ("did you mean %s?" % " or ".join("'%s'" % n for n in close)) if close else \
         "create it first (sfops.integration.sf_profile)"
     return "Profile '%s' does not exist in this org%s; %s" % (name, consequence, hint)

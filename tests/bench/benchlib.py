@@ -56,26 +56,12 @@ def progress(message):
 class Emulator(harness.Emulator):
     """The tests' emulator (admin API, stop) started with ``--latency-ms`` and a scratch directory."""
 
-    def __init__(self, orgs, latency_ms=0, timeout=60):  # pylint: disable=super-init-not-called
-        self.workdir = tempfile.mkdtemp(prefix="sfops-bench-emu-")
-        info_file = os.path.join(self.workdir, "emu.json")
-        self.log_path = os.path.join(self.workdir, "emulator.log")
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "sf_emulator", "--port", "0", "--orgs", str(orgs), "--info-file", info_file,
-             "--latency-ms", str(latency_ms)],
-            stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(info_file):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise BenchError("The emulator did not start; see %s" % self.log_path)
-            time.sleep(0.1)
-        with open(info_file) as handle:
-            self.info = json.load(handle)
-        self.url = self.info["url"]
-        self.ca_file = self.info["ca_file"]
-        self.orgs = dict((org["name"], org) for org in self.info["orgs"])
+    def __init__(self, orgs, latency_ms=0, timeout=60):
+        try:
+            super().__init__(tempfile.mkdtemp(prefix="sfops-bench-emu-"), orgs=orgs, timeout=timeout,
+                             latency_ms=latency_ms)
+        except RuntimeError as error:
+            raise BenchError(str(error)) from None
         self.org_names = [org["name"] for org in self.info["orgs"]]
 
     def cpu_seconds(self):

@@ -25,13 +25,14 @@ VENV_BIN = os.path.dirname(sys.executable)
 class Emulator:
     """One running ``python -m sf_emulator`` process and its admin API."""
 
-    def __init__(self, workdir, orgs=3, timeout=60):
+    def __init__(self, workdir, orgs=3, timeout=60, latency_ms=0):
         self.workdir = str(workdir)
         info_file = os.path.join(self.workdir, "emu.json")
         self.log_path = os.path.join(self.workdir, "emulator.log")
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sf_emulator", "--port", "0", "--orgs", str(orgs), "--info-file", info_file],
+            [sys.executable, "-m", "sf_emulator", "--port", "0", "--orgs", str(orgs), "--info-file", info_file,
+             "--latency-ms", str(latency_ms)],
             stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while not os.path.exists(info_file):
