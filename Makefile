@@ -27,7 +27,7 @@ PYTEST_ARGS ?=
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
-.PHONY: help venv collection demo test units emulator-tests integration sanity lint build clean bench
+.PHONY: help venv collection demo test units emulator-tests module-tests sanity lint build clean bench
 
 help:
 	@echo "make demo   roll out integration users to three emulated orgs: plan (check mode), apply, re-run"
@@ -64,7 +64,7 @@ demo: venv collection
 	$(PY) scripts/demo.py
 
 test: venv collection
-	$(MAKE) -k units emulator-tests integration sanity lint
+	$(MAKE) -k units emulator-tests module-tests sanity lint
 
 # Several minutes; never part of make test. BENCH_ARGS=--smoke for a quick check (one org, no latency,
 # results in a temporary directory).
@@ -78,8 +78,9 @@ units: venv collection
 emulator-tests: venv
 	$(PY) -m pytest -q tests/emulator/tests $(PYTEST_ARGS)
 
-integration: venv collection
-	$(PY) -m pytest -q -n 2 tests/integration $(PYTEST_ARGS)
+# The modules and the role through real ansible-playbook runs against the emulator.
+module-tests: venv collection
+	$(PY) -m pytest -q -n 2 tests/modules $(PYTEST_ARGS)
 
 # A fresh real copy of the working tree (tracked + untracked, not ignored), without the
 # emulator package, which is not part of the collection and has its own tests.

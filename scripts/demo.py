@@ -28,9 +28,9 @@ EXAMPLE_INTEGRATIONS = os.path.join(REPO, "playbooks", "inventory", "group_vars"
 ORGS = (("org1", "acme_dev", "sandboxes", ".dev"), ("org2", "acme_uat", "sandboxes", ".uat"),
         ("org3", "acme_prod", "production", ""))
 
-sys.path[:0] = [COLLECTIONS, os.path.join(REPO, "tests"), os.path.join(REPO, "tests", "integration")]
+sys.path[:0] = [COLLECTIONS, os.path.join(REPO, "tests"), os.path.join(REPO, "tests", "modules")]
 from ansible_collections.sfops.integration.plugins.filter.rollout_report import rollout_report  # noqa: E402
-from harness import Emulator  # noqa: E402  (the tests' emulator runner: start, admin API, stop)
+from harness import EmulatorProcess  # noqa: E402  (the tests' emulator runner: start, admin API, stop)
 
 
 def say(text=""):
@@ -99,7 +99,7 @@ def main():
     banner("sfops.integration demo: dedicated integration users in three Salesforce orgs")
     say("Starting the Salesforce emulator (a local stand-in for real orgs) with three orgs...")
     try:
-        emulator = Emulator(workdir, orgs=len(ORGS))
+        emulator = EmulatorProcess(workdir, orgs=len(ORGS))
     except RuntimeError as error:
         sys.exit(str(error))
     failures = []

@@ -49,6 +49,16 @@ else:
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 DEFAULT_API_VERSION = "62.0"
+# SOAP login() is not available at API 65.0 and later (reference 0): a password login goes to the
+# highest version that still has it, and the session it returns is used at the requested version.
+SOAP_LOGIN_MAX_VERSION = "64.0"
+PASSWORD_RETIREMENT_HINT = (
+    "Password logins to the API are being retired: SOAP API login() is off by default in orgs created from "
+    "Winter '26 (Setup, User Interface, Enable SOAP API login()) and retired for every API version in Summer "
+    "'27; the OAuth username-password flow is blocked by default in orgs created from Summer '23 (Setup, OAuth "
+    "and OpenID Connect Settings, Allow OAuth Username-Password Flows). Log in with JWT bearer instead: "
+    "client_id (an External Client App's consumer key) + username + private_key_file."
+)
 DEFAULT_TIMEOUT = 60
 JWT_LIFETIME_SECONDS = 180
 
@@ -290,7 +300,7 @@ def _find_text(root, name):
 
 def soap_login(http, params):
     """SOAP partner login(): username + password + security token appended."""
-    url = "%s/services/Soap/u/%s" % (params["login_url"], params["api_version"])
+    url = "%s/services/Soap/u/%s" % (params["login_url"], soap_login_version(params["api_version"]))
     password = (params.get("password") or "") + (params.get("security_token") or "")
     envelope = (
         '<?xml version="1.0" encoding="utf-8" ?>'
@@ -312,8 +322,9 @@ def soap_login(http, params):
         code = _find_text(root, "exceptionCode") or _find_text(root, "faultcode") or "LOGIN_FAILED"
         message = _find_text(root, "exceptionMessage") or _find_text(root, "faultstring") or ""
         raise AuthenticationError(
-            "SOAP login as %s at %s failed: %s: %s"
-            % (params["username"], params["login_url"], code.split(":")[-1], message),
+            "SOAP login as %s at %s failed: %s: %s. If the credentials are right, the org may have SOAP API "
+            "login() switched off. %s"
+            % (params["username"], params["login_url"], code.split(":")[-1], message, PASSWORD_RETIREMENT_HINT),
             status=response.status_code, error_code=code.split(":")[-1])
     session_id = _find_text(root, "sessionId")
     server_url = _find_text(root, "serverUrl")
@@ -324,6 +335,13 @@ def soap_login(http, params):
     host = re.sub(r"-api(?=\.)", "", parts.netloc, count=1)
     return LoginResult("%s://%s" % (parts.scheme, host), session_id, FLOW_PASSWORD,
                        org_id=_find_text(root, "organizationId"), user_id=_find_text(root, "userId"))
+
+
+def soap_login_version(api_version):
+    """The API version of the SOAP login URL: the requested one, at most SOAP_LOGIN_MAX_VERSION."""
+    def as_tuple(version):
+        return tuple(int(part) for part in version.split("."))
+    return api_version if as_tuple(api_version) <= as_tuple(SOAP_LOGIN_MAX_VERSION) else SOAP_LOGIN_MAX_VERSION
 
 
 def _token_request(http, params, flow, data, auth=None):
@@ -339,6 +357,9 @@ def _token_request(http, params, flow, data, auth=None):
         else:
             reason = "HTTP %s with a body that is not JSON" % response.status_code
         who = " as %s" % params["username"] if params.get("username") else ""
+        if flow == FLOW_OAUTH_PASSWORD:
+            reason += ". If the credentials are right, the org may block the OAuth username-password flow. " \
+                + PASSWORD_RETIREMENT_HINT
         raise AuthenticationError(
             "OAuth %s login%s at %s failed: %s" % (flow.replace("_", " "), who, params["login_url"], reason),
             status=response.status_code, error_code=body.get("error") if isinstance(body, dict) else None)

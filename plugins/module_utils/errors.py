@@ -38,8 +38,32 @@ class SalesforceError(Exception):
         return kwargs
 
 
-class ConfigurationError(SalesforceError):
-    """The module options do not make sense together (nothing was sent)."""
+class InputError(SalesforceError):
+    """The task's input cannot be carried out; nothing was written.
+
+    ``problems`` lists every problem found together, each naming the option and the value, so
+    that one run reports them all. Module code and module_utils raise it; only the module base
+    turns it into ``fail_json``.
+    """
+
+    def __init__(self, problems, prefix=None, **details):
+        problems = [problems] if isinstance(problems, str) else [p for p in problems if p]
+        message = "; ".join(problems)
+        if prefix:
+            message = "%s: %s" % (prefix, message)
+        super().__init__(message, **details)
+        self.problems = problems
+
+
+class ConfigurationError(InputError):
+    """The connection options do not make sense together (nothing was sent)."""
+
+
+def refuse(problems, prefix=None):
+    """Raise InputError when ``problems`` (a list of messages; None entries are no problem) has one."""
+    problems = [problem for problem in problems or [] if problem]
+    if problems:
+        raise InputError(problems, prefix=prefix)
 
 
 class AuthenticationError(SalesforceError):

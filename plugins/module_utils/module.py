@@ -6,9 +6,10 @@
 """The shared base of every sfops.integration module.
 
 A module declares its own options and a ``run(module)`` function that reads, compares and
-writes through ``module.client``, returning its result dict. This class merges the connection
-options, checks the Python libraries, builds the client, turns SalesforceError into fail_json
-and adds ``api_requests`` to every result, failed or not.
+writes through ``module.client``, and returns ``module.finish(...)``: the change record, the diff
+and the rest of its result (docs/module_template.md). This class merges the connection options,
+checks the Python libraries, builds the client, turns every SalesforceError (InputError for bad
+input included) into the one ``fail_json`` and adds ``api_requests`` to every result, failed or not.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient, missing_libraries
 from ansible_collections.sfops.integration.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.sfops.integration.plugins.module_utils.errors import SalesforceError
+from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError, SalesforceError, refuse
 from ansible_collections.sfops.integration.plugins.module_utils.state import diff
 
 
@@ -55,9 +57,13 @@ class SalesforceModule:
     def warn(self, message):
         self.ansible.warn(message)
 
+    def refuse(self, problems, prefix=None):
+        """Refuse the input when ``problems`` lists any (all of them in one message); nothing was written."""
+        refuse(problems, prefix)
+
     def fail(self, msg, **details):
-        """Fail with one clear message (bad input found before anything was written)."""
-        self.fail_json(msg=msg, **details)
+        """Refuse the input with one clear message (nothing was written): raises InputError."""
+        raise InputError(msg, **details)
 
     @property
     def client(self):
@@ -70,14 +76,16 @@ class SalesforceModule:
     def _api_requests(self):
         return self._client.api_requests if self._client is not None else 0
 
-    def finish(self, changed, before, after, **result):
-        """Result of a managed resource: ``changed``, the ``diff`` and the rest.
+    def finish(self, change, before, after, **result):
+        """Result of a managed resource: the ``change`` record, ``changed``, the ``diff`` and the rest.
 
-        ``before``/``after`` are the managed state in readable form; in check mode ``after``
-        is what the run would make. The diff is always returned (Ansible shows it only with
-        --diff) so that a registered result can report what changed, as the role's report does.
+        ``change`` is the record of the module's plan (module_utils/change.py); ``changed`` follows
+        from its action. ``before``/``after`` are the managed state in readable form; in check mode
+        ``after`` is what the run would make. The diff is always returned (Ansible shows it only
+        with --diff) so that a registered result shows what changed.
         """
-        result["changed"] = bool(changed)
+        result["change"] = change
+        result["changed"] = change["action"] != NO_CHANGE
         result["diff"] = diff(before, after)
         return result
 

@@ -328,13 +328,15 @@ api_requests:
 import re
 from urllib.parse import quote_plus
 
+from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, NO_CHANGE, UPDATE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.client import is_halted, soql
 from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     ApiError,
-    ConfigurationError,
     DuplicateError,
+    InputError,
     LicenseLimitError,
     classify_api_error,
+    refuse,
 )
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
@@ -413,10 +415,6 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class InvalidOption(ConfigurationError):
-    """An option value Salesforce would refuse, found before anything was written."""
-
-
 class CreateInterrupted(Exception):
     """The create request was carried out but its answer was lost; the user exists now."""
 
@@ -464,11 +462,6 @@ def option_problems(params):
     return problems
 
 
-def fail_on(problems):
-    if problems:
-        raise InvalidOption("; ".join(problems))
-
-
 def picklist_values(describe, field):
     """Active values of a User picklist, from the org's describe."""
     for item in (describe or {}).get("fields") or []:
@@ -478,7 +471,7 @@ def picklist_values(describe, field):
 
 
 def canonical_picklist(option, value, describe):
-    """The org's spelling of ``value`` for a picklist option; raises InvalidOption when the org lacks it."""
+    """The org's spelling of ``value`` for a picklist option; raises InputError when the org lacks it."""
     values, label = picklist_values(describe, USER_FIELDS[option])
     if values is None:
         return value  # the describe does not list the field: leave the check to Salesforce
@@ -487,7 +480,7 @@ def canonical_picklist(option, value, describe):
         return by_lower[value.lower()]
     hints = closest(value, values)
     hint = " (did you mean %s?)" % ", ".join(hints) if hints else ""
-    raise InvalidOption("%s '%s' is not a valid %s in this org%s" % (option, value, label, hint))
+    raise InputError("%s '%s' is not a valid %s in this org%s" % (option, value, label, hint))
 
 
 def length_problems(fields, describe):
@@ -526,14 +519,14 @@ def integration_profiles(profiles):
 
 
 def resolve_profile(name, profiles):
-    """The profile called ``name`` (exact, else case-insensitive); InvalidOption listing the choices."""
+    """The profile called ``name`` (exact, else case-insensitive); InputError listing the choices."""
     for match in (lambda p: p.get("Name") == name, lambda p: (p.get("Name") or "").lower() == name.lower()):
         found = [p for p in profiles if match(p)]
         if found:
             return found[0]
     hints = closest(name, [p["Name"] for p in profiles])
     hint = " Did you mean %s?" % ", ".join(hints) if hints else ""
-    raise InvalidOption("profile '%s' does not exist in this org.%s Profiles available for integration users: %s"
+    raise InputError("profile '%s' does not exist in this org.%s Profiles available for integration users: %s"
                         % (name, hint, ", ".join(integration_profiles(profiles)) or "none"))
 
 
@@ -544,9 +537,9 @@ def resolve_role(name, roles):
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            raise InvalidOption("role '%s' matches %d roles by %s; give the role's API name (DeveloperName): %s"
+            raise InputError("role '%s' matches %d roles by %s; give the role's API name (DeveloperName): %s"
                                 % (name, len(found), key, ", ".join(r.get("DeveloperName") or r["Id"] for r in found)))
-    raise InvalidOption("role '%s' does not exist in this org (give its Name or DeveloperName)" % name)
+    raise InputError("role '%s' does not exist in this org (give its Name or DeveloperName)" % name)
 
 
 def seat_problem(profile):
@@ -643,7 +636,7 @@ def check_privilege(params, profile, plan):
         return
     text = "profile '%s' is admin-grade (%s)" % (profile["Name"], ", ".join(reasons))
     if not params["allow_privileged_profile"]:
-        raise InvalidOption("%s: integration users must not have it. Give a profile such as '%s' and grant what "
+        raise InputError("%s: integration users must not have it. Give a profile such as '%s' and grant what "
                             "the integration needs through a permission set, or set allow_privileged_profile: true"
                             % (text, DEFAULT_PROFILE))
     plan.warnings.append("User %s gets %s; integration users should not have admin-grade permissions"
@@ -658,10 +651,10 @@ def needs_seat(record, profile, facts):
 
 
 def collect(problems, func, *args):
-    """``func(*args)``, or None with its InvalidOption message added to ``problems``."""
+    """``func(*args)``, or None with its InputError message added to ``problems``."""
     try:
         return func(*args)
-    except InvalidOption as error:
+    except InputError as error:
         problems.append(error.message)
         return None
 
@@ -669,7 +662,7 @@ def collect(problems, func, *args):
 def check_against_org(params, facts, fields, creating):
     """Check the user fields against the org (spelling picklists its way); return the profile and role.
 
-    Every problem found is named in one InvalidOption.
+    Every problem found is named in one InputError.
     """
     problems = ["%s is required to create user %s" % (option, fields["Username"])
                 for option in REQUIRED_ON_CREATE if creating and params.get(option) is None]
@@ -684,7 +677,7 @@ def check_against_org(params, facts, fields, creating):
     else:
         profile = collect(problems, resolve_profile, profile_name, facts.profiles)
     role = collect(problems, resolve_role, params["role"], facts.roles) if params.get("role") else None
-    fail_on(problems)
+    refuse(problems)
     return profile, role
 
 
@@ -724,7 +717,7 @@ def plan_present(params, facts, just_created=False):
         plan.password = params["password"]
     if params.get("frozen") is not None and params["frozen"] != bool((facts.login or {}).get("IsFrozen")):
         if not creating and not plan.login_id:
-            raise InvalidOption("frozen: user %s has no UserLogin row to freeze or unfreeze" % username)
+            raise InputError("frozen: user %s has no UserLogin row to freeze or unfreeze" % username)
         plan.frozen = params["frozen"]
     return plan, profile, role
 
@@ -769,6 +762,20 @@ def after_view(facts, plan, profile, role):
     if plan.password is not None:
         view["password"] = PASSWORD_MARK
     return view
+
+
+def user_action(plan, before, after):
+    """The change record's action: create, deactivate, reactivate, update, or none."""
+    if not plan.changed:
+        return NO_CHANGE
+    if not before:
+        return CREATE
+    was, now = before.get("active"), (after or {}).get("active")
+    if was is not False and now is False:
+        return "deactivate"
+    if was is False and now is True:
+        return "reactivate"
+    return UPDATE
 
 
 def user_result(user_id, view):
@@ -870,7 +877,7 @@ def apply(client, plan, params):
 
 def run(module):
     params = module.params
-    fail_on(option_problems(params))
+    refuse(option_problems(params))
     client = module.client
     facts = read_facts(client, params)
     if params["state"] == "absent":
@@ -889,7 +896,8 @@ def run(module):
             # Finish the user found after a dropped create: the same options, now as an update.
             plan_rest = plan_present(params, read_facts(client, params), just_created=True)[0]
             user_id = apply(client, plan_rest, params)
-    return module.finish(plan.changed, before, after, user=user_result(user_id, after),
+    record = change_record("user", params["username"], user_action(plan, before, after), before, after)
+    return module.finish(record, before, after, user=user_result(user_id, after),
                          created=bool(plan.create), password_set=plan.password is not None)
 
 

@@ -314,6 +314,7 @@ import json
 import re
 
 from ansible_collections.sfops.integration.plugins.module_utils import system_permissions
+from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.client import (
     COLLECTION_LIMIT,
     COMPOSITE_LIMIT,
@@ -919,7 +920,9 @@ def ensure_present(module, org):
         else:
             run_writes(client, update_subrequests(client, plan), "update permission set %s" % org.set["Name"])
     after = plan.after(set_id)
-    result = module.finish(changed, diff_view(before), diff_view(after), permission_set=after, changes=plan.changes())
+    action = NO_CHANGE if not changed else (CREATE if not org.set else UPDATE)
+    record = change_record("permission_set", module.params["name"], action, diff_view(before), diff_view(after))
+    result = module.finish(record, diff_view(before), diff_view(after), permission_set=after, changes=plan.changes())
     if recreate:
         result["recreated"] = True
     return result
@@ -927,7 +930,8 @@ def ensure_present(module, org):
 
 def ensure_absent(module, org):
     if not org.set:
-        return module.finish(False, {}, {}, permission_set={}, changes={})
+        return module.finish(change_record("permission_set", module.params["name"], NO_CHANGE), {}, {},
+                             permission_set={}, changes={})
     assignees = org.assignees
     if assignees and not module.params["remove_assignments"]:
         module.fail("permission set %s is assigned to %d user(s): %s. Remove the assignments first, or set "
@@ -938,7 +942,8 @@ def ensure_absent(module, org):
         subs.append(client.sobject_subrequest(SET_REF, "DELETE", "PermissionSet", org.set["Id"]))
         run_writes(client, subs, "delete permission set %s" % org.set["Name"])
     before = dict(name=org.set["Name"], label=org.set.get("Label"), assignees=assignees)
-    return module.finish(True, before, {}, permission_set={}, changes={})
+    return module.finish(change_record("permission_set", module.params["name"], DELETE, before, {}), before, {},
+                         permission_set={}, changes={})
 
 
 def run(module):

@@ -239,6 +239,7 @@ api_requests:
 import time
 
 from ansible_collections.sfops.integration.plugins.module_utils import assignments
+from ansible_collections.sfops.integration.plugins.module_utils.change import membership_record
 from ansible_collections.sfops.integration.plugins.module_utils.client import soql
 from ansible_collections.sfops.integration.plugins.module_utils.errors import SalesforceError, classify_api_error
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
@@ -276,7 +277,7 @@ LICENCE_HINT = (" List the permission set licence it needs in permission_set_lic
 
 
 class AssignmentError(SalesforceError):
-    """A problem found before writing, or a write Salesforce refused, in words about the user."""
+    """A write Salesforce refused, in words about the user."""
 
 
 # ---- read --------------------------------------------------------------------------------------------
@@ -481,7 +482,8 @@ def run(module):
         apply(module, user, plan)
 
     after = assignments.predicted(current, plan)
-    return module.finish(plan.changed, assignments.names_of(current), after,
+    record = membership_record("assignments", user["username"], plan.added(), plan.removed())
+    return module.finish(record, assignments.names_of(current), after,
                          user=dict(id=user["id"], username=user["username"]), assignments=after,
                          added=plan.added(), removed=plan.removed(), waited_for_groups=waited)
 

@@ -161,6 +161,7 @@ api_requests:
 """
 
 from ansible_collections.sfops.integration.plugins.module_utils import system_permissions
+from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.client import soql
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
@@ -263,7 +264,9 @@ def result(module, state, changed, plan, profile_id, properties):
     changes = dict(system_permissions=plan.changes(),
                    properties=dict((key.lower(), value) for key, value in properties.items()))
     profile = dict(after, id=profile_id, custom=state.custom or not state.profile, users=state.users)
-    return module.finish(changed, before, after, profile=profile, changes=changes)
+    action = NO_CHANGE if not changed else (UPDATE if state.profile else CREATE)
+    record = change_record("profile", module.params["name"], action, before, after)
+    return module.finish(record, before, after, profile=profile, changes=changes)
 
 
 def ensure_present(module, state):
@@ -309,7 +312,7 @@ def create(client, params, state, licence, plan):
 
 def ensure_absent(module, state):
     if not state.profile:
-        return module.finish(False, {}, {}, profile={}, changes={})
+        return module.finish(change_record("profile", module.params["name"], NO_CHANGE), {}, {}, profile={}, changes={})
     name = state.profile["Name"]
     if not state.custom:
         module.fail("profile %s is a standard profile; Salesforce does not delete standard profiles" % name)
@@ -319,7 +322,7 @@ def ensure_absent(module, state):
     if not module.check_mode:
         module.client.delete("Profile", state.profile["Id"])
     before = state.view(state.catalogue.enabled(state.record))
-    return module.finish(True, before, {}, profile={}, changes={})
+    return module.finish(change_record("profile", module.params["name"], DELETE, before, {}), before, {}, profile={}, changes={})
 
 
 def run(module):

@@ -245,6 +245,7 @@ import time
 from urllib.parse import unquote
 
 from ansible_collections.sfops.integration.plugins.module_utils import metadata
+from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.client import soql
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import closest
@@ -489,13 +490,17 @@ def present(module, profile, current, desired):
         after["full_name"] = create(module, after)
     elif changes and not module.check_mode:
         metadata.save(module.client, METADATA_TYPE, "update", to_record(after))
-    return module.finish(current is None or bool(changes), diff_view(current), diff_view(after), policy=after)
+    action = CREATE if current is None else (UPDATE if changes else NO_CHANGE)
+    record = change_record("password_policy", profile, action, diff_view(current), diff_view(after))
+    return module.finish(record, diff_view(current), diff_view(after), policy=after)
 
 
 def absent(module, current):
     if current is not None and not module.check_mode:
         metadata.delete(module.client, METADATA_TYPE, [current["full_name"]])
-    return module.finish(current is not None, diff_view(current), {}, policy={})
+    action = NO_CHANGE if current is None else DELETE
+    record = change_record("password_policy", module.params["profile"], action, diff_view(current), {})
+    return module.finish(record, diff_view(current), {}, policy={})
 
 
 def run(module):
@@ -515,7 +520,7 @@ def run(module):
         if profile is None:
             if params["state"] == "absent":
                 module.warn(unknown_profile_message(client, params["profile"], ", so it has no password policy"))
-                return module.finish(False, {}, {}, policy={})
+                return module.finish(change_record("password_policy", params["profile"], NO_CHANGE), {}, {}, policy={})
             module.fail(unknown_profile_message(client, params["profile"]))
         current = read_matching(client, rest, profile)
     if params["state"] == "absent":

@@ -35,8 +35,8 @@ COLLECTIONS = os.path.join(REPO, "build", "collections")
 VENV_BIN = os.path.dirname(sys.executable)
 SCENARIO = os.path.join(HERE, "s1.yml")
 
-sys.path[:0] = [os.path.join(REPO, "tests"), os.path.join(REPO, "tests", "integration")]
-import harness  # noqa: E402  (tests/integration/harness.py: the emulator's admin API)
+sys.path[:0] = [os.path.join(REPO, "tests"), os.path.join(REPO, "tests", "modules")]
+import harness  # noqa: E402  (tests/modules/harness.py: the emulator process and its admin API)
 
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 # REST POSTs that only read: a composite batch (counted as a write only if it changed records)
@@ -53,7 +53,7 @@ def progress(message):
     print("[bench %s] %s" % (time.strftime("%H:%M:%S"), message), flush=True)
 
 
-class Emulator(harness.Emulator):
+class BenchEmulator(harness.EmulatorProcess):
     """The tests' emulator (admin API, stop) started with ``--latency-ms`` and a scratch directory."""
 
     def __init__(self, orgs, latency_ms=0, timeout=60):

@@ -3,7 +3,7 @@
 One REST call per record: look each thing up, then create it (the user, the permission set with
 its system permissions, one POST per ObjectPermissions row and per FieldPermissions row, the PSL
 assignment, the permission set assignment) and the password policy through the Metadata API.
-Plain ``requests`` (tests/integration/harness.py's RawOrg), one SOAP login. The result must be
+Plain ``requests`` (tests/modules/harness.py's RawOrg), one SOAP login. The result must be
 the same end state as the role's, so ``verify`` reads it back (outside the counted requests).
 
 Standalone: ``python tests/bench/record_by_record.py`` starts an emulator with one org and prints
@@ -21,7 +21,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import BenchError, Emulator, classify, harness, load_scenario, render_for_org  # noqa: E402
+from benchlib import BenchError, BenchEmulator, classify, harness, load_scenario, render_for_org  # noqa: E402
 
 MD_NS = "http://soap.sforce.com/2006/04/metadata"
 OBJECT_ACCESS = dict(read="PermissionsRead", create="PermissionsCreate", edit="PermissionsEdit",
@@ -215,7 +215,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--latency-ms", type=int, default=0)
     args = parser.parse_args()
-    with Emulator(orgs=1, latency_ms=args.latency_ms) as emulator:
+    with BenchEmulator(orgs=1, latency_ms=args.latency_ms) as emulator:
         counts = run(emulator, emulator.org_names[0])
     print(json.dumps(counts))
 

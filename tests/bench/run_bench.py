@@ -30,7 +30,7 @@ import floor  # noqa: E402
 import importtime  # noqa: E402
 import record_by_record  # noqa: E402
 import report  # noqa: E402
-from benchlib import (REPO, SCENARIO, BenchError, Emulator, classify, ensure_collection_link, progress,  # noqa: E402
+from benchlib import (REPO, SCENARIO, BenchError, BenchEmulator, classify, ensure_collection_link, progress,  # noqa: E402
                       run_ansible_playbook, write_inventory)
 
 PLAYBOOK = os.path.join(REPO, "playbooks", "integration_users.yml")
@@ -130,7 +130,7 @@ class Bench:
         orgs = 3 + (args.orgs if separate_rollout else 0)
         progress("Starting the emulator: %d orgs, %d ms latency; work files in %s"
                  % (orgs, args.latency_ms, self.workdir))
-        with Emulator(orgs=orgs, latency_ms=args.latency_ms) as emulator:
+        with BenchEmulator(orgs=orgs, latency_ms=args.latency_ms) as emulator:
             single, fresh_check, by_record = emulator.org_names[:3]
             trace_file = os.path.join(self.workdir, "trace.json")
             self.say("S1 apply on fresh %s" % single)

@@ -9,7 +9,8 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sfops.integration.plugins.filter.argument_errors import argument_errors
-from ansible_collections.sfops.integration.plugins.filter.rollout_org_record import compare, describe, rollout_org_record
+from ansible_collections.sfops.integration.plugins.filter.rollout_org_record import rollout_org_record
+from ansible_collections.sfops.integration.plugins.module_utils.change import change_record, compare, describe, membership_record
 from ansible_collections.sfops.integration.plugins.filter.rollout_report import rollout_report
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -96,10 +97,10 @@ class TestCompare:
         assert compare(dict(a=[1, 2]), dict(a=[1, 2])) == []
 
 
-def user_result(before, after, **extra):
-    result = dict(changed=True, api_requests=2, user=dict(username="acct@acme.example"), diff=dict(before=before, after=after))
-    result.update(extra)
-    return result
+def user_result(action, before, after):
+    """A registered sf_integration_user result: its change record, as the module builds it."""
+    return dict(changed=True, api_requests=2, user=dict(username="acct@acme.example"), diff=dict(before=before, after=after),
+                change=change_record("user", "acct@acme.example", action, before, after))
 
 
 class TestOrgRecord:
@@ -109,23 +110,28 @@ class TestOrgRecord:
             org="acme_uat", check_mode=True, org_info=dict(org=dict(name="Acme UAT", id="00D1", is_sandbox=True)),
             steps=dict(
                 session=dict(api_requests=1, access_token="never-kept"),
-                users=[dict(results=[user_result({}, dict(username="acct@acme.example", email="a@acme.example", active=True),
-                                                 created=True),
-                                     user_result(dict(active=True), dict(active=False)),
+                users=[dict(results=[user_result("create", {}, dict(username="acct@acme.example", email="a@acme.example",
+                                                                   active=True)),
+                                     user_result("deactivate", dict(active=True), dict(active=False)),
                                      dict(skipped=True)])],
-                permission_sets=dict(results=[dict(changed=False, api_requests=1, permission_set=dict(name="Same"))]),
+                permission_sets=dict(results=[dict(changed=False, api_requests=1, permission_set=dict(name="Same"),
+                                                   change=change_record("permission_set", "Same", "none"))]),
                 assignments=[dict(changed=True, api_requests=3, user=dict(username="acct@acme.example"),
-                                  added=dict(permission_sets=["Accounting_Integration"],
-                                             permission_set_licenses=["SalesforceAPIIntegrationPsl"]),
-                                  removed=dict(permission_sets=["Old"], permission_set_groups=[]))],
+                                  change=membership_record(
+                                      "assignments", "acct@acme.example",
+                                      dict(permission_sets=["Accounting_Integration"],
+                                           permission_set_licenses=["SalesforceAPIIntegrationPsl"]),
+                                      dict(permission_sets=["Old"], permission_set_groups=[])))],
                 password_policy=dict(changed=True, api_requests=2, policy=dict(profile="Integration Only"),
-                                     diff=dict(before=dict(password_expiration=90), after=dict(password_expiration="never"))),
+                                     change=change_record("password_policy", "Integration Only", "update",
+                                                          dict(password_expiration=90), dict(password_expiration="never"))),
             )))
         assert record["status"] == "changed" and record["org_name"] == "Acme UAT" and record["is_sandbox"] is True
         assert record["api_requests"] == 1 + 2 + 2 + 1 + 3 + 2
         assert [(c["kind"], c["action"]) for c in record["changes"]] == [
             ("user", "create"), ("user", "deactivate"), ("assignments", "update"), ("password_policy", "update")]
-        assert rollout_org_record(dict(org="o", steps=dict(assignments=dict(changed=True, added=dict(permission_sets=["A"])))))[
+        added_only = membership_record("assignments", "u", dict(permission_sets=["A"]), {})
+        assert rollout_org_record(dict(org="o", steps=dict(assignments=dict(changed=True, change=added_only))))[
             "changes"][0]["action"] == "add"
         assert record["changes"][0]["details"] == ["email: a@acme.example", "active: true"]
         assert record["changes"][2]["details"] == ["permission_set_licenses: + SalesforceAPIIntegrationPsl",
@@ -137,9 +143,14 @@ class TestOrgRecord:
                 counts["assignments_removed"], counts["password_policies_changed"]) == (1, 1, 2, 1, 1)
         assert "never-kept" not in repr(record)
 
+    def test_a_result_without_a_change_record_only_counts_requests(self):
+        record = rollout_org_record(dict(org="o", steps=dict(users=dict(changed=True, api_requests=4,
+                                                                        diff=dict(before={}, after=dict(a=1))))))
+        assert record["changes"] == [] and record["api_requests"] == 4
+
     def test_failure_and_reactivation(self):
         record = rollout_org_record(dict(org="acme_prod", failure=dict(task="Find the users", message="no seat"),
-                                         steps=dict(users=user_result(dict(active=False), dict(active=True)))))
+                                         steps=dict(users=user_result("reactivate", dict(active=False), dict(active=True)))))
         assert record["status"] == "failed" and record["failure"] == dict(task="Find the users", message="no seat")
         assert record["changes"][0]["action"] == "reactivate" and record["counts"]["users_reactivated"] == 1
 

@@ -6,6 +6,7 @@ import pytest
 from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     ApiError,
     DuplicateError,
+    InputError,
     LicenseLimitError,
     classify_api_error,
 )
@@ -106,10 +107,10 @@ def test_good_options_and_absent_need_only_a_username():
 
 def test_picklists_are_read_from_the_describe_and_canonicalised():
     assert mod.canonical_picklist("time_zone", "europe/london", DESCRIBE) == "Europe/London"
-    with pytest.raises(mod.InvalidOption, match=r"time_zone 'Europe/Londn' is not a valid Time Zone in this org "
+    with pytest.raises(InputError, match=r"time_zone 'Europe/Londn' is not a valid Time Zone in this org "
                                                 r"\(did you mean Europe/London"):
         mod.canonical_picklist("time_zone", "Europe/Londn", DESCRIBE)
-    with pytest.raises(mod.InvalidOption, match="Europe/Paris"):  # inactive values are refused
+    with pytest.raises(InputError, match="Europe/Paris"):  # inactive values are refused
         mod.canonical_picklist("time_zone", "Europe/Paris", DESCRIBE)
     assert mod.canonical_picklist("time_zone", "Mars/Base", dict(fields=[])) == "Mars/Base"  # left to Salesforce
 
@@ -120,7 +121,7 @@ def test_lengths_come_from_the_describe():
 
 
 def test_unknown_profile_lists_the_integration_profiles():
-    with pytest.raises(mod.InvalidOption) as error:
+    with pytest.raises(InputError) as error:
         mod.resolve_profile("Minimum Access - API Only Integration", [INTEGRATION, ADMIN, PLAIN])
     message = error.value.message
     assert "Did you mean %s" % mod.DEFAULT_PROFILE in message
@@ -133,9 +134,9 @@ def test_roles_by_developer_name_or_name():
     assert mod.resolve_role("sales operations", ROLES)["Id"] == "00EOPS"
     twins = [dict(Id="00E1", Name="Integration", DeveloperName="Integration_EU"),
              dict(Id="00E2", Name="Integration", DeveloperName="Integration_US")]
-    with pytest.raises(mod.InvalidOption, match="matches 2 roles by Name.*Integration_EU, Integration_US"):
+    with pytest.raises(InputError, match="matches 2 roles by Name.*Integration_EU, Integration_US"):
         mod.resolve_role("integration", twins)
-    with pytest.raises(mod.InvalidOption, match="role 'Nope' does not exist"):
+    with pytest.raises(InputError, match="role 'Nope' does not exist"):
         mod.resolve_role("Nope", ROLES)
 
 
@@ -167,7 +168,7 @@ def test_create_plan_uses_the_defaults():
 
 
 def test_create_needs_email_and_last_name_and_every_problem_is_named():
-    with pytest.raises(mod.InvalidOption) as error:
+    with pytest.raises(InputError) as error:
         mod.plan_present(params(email=None, last_name=None, time_zone="Mars", profile="Nope"), facts())
     message = error.value.message
     for word in ("email is required", "last_name is required", "time_zone 'Mars'", "profile 'Nope'"):
@@ -208,7 +209,7 @@ def test_reactivation_needs_a_free_seat():
 
 
 def test_admin_profile_refused_unless_allowed():
-    with pytest.raises(mod.InvalidOption, match="admin-grade .*allow_privileged_profile"):
+    with pytest.raises(InputError, match="admin-grade .*allow_privileged_profile"):
         mod.plan_present(params(profile="System Administrator"), facts())
     plan = mod.plan_present(params(profile="System Administrator", allow_privileged_profile=True), facts())[0]
     assert plan.create["ProfileId"] == "00eADM" and "admin-grade" in plan.warnings[0]

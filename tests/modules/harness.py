@@ -22,7 +22,7 @@ from collection_path import COLLECTIONS, REPO, ensure_collection_path
 VENV_BIN = os.path.dirname(sys.executable)
 
 
-class Emulator:
+class EmulatorProcess:
     """One running ``python -m sf_emulator`` process and its admin API."""
 
     def __init__(self, workdir, orgs=3, timeout=60, latency_ms=0):

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from harness import Emulator, connection_args, result_var, run_playbook
+from harness import EmulatorProcess, connection_args, result_var, run_playbook
 
 USER = "sfops.integration.sf_integration_user"
 SESSION = "sfops.integration.sf_session"
@@ -35,7 +35,7 @@ def secret():
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory):
-    emulator = Emulator(tmp_path_factory.mktemp("user_emulator"), orgs=2)
+    emulator = EmulatorProcess(tmp_path_factory.mktemp("user_emulator"), orgs=2)
     # org1 gets room for every user the tests create; org2 keeps 5 seats for the seat test.
     emulator.settings("org1", license_seats={INTEGRATION_LICENSE: 500})
     yield emulator

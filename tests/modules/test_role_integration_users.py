@@ -27,7 +27,7 @@ import requests
 import yaml
 
 from collection_path import COLLECTIONS, REPO, ensure_collection_path
-from harness import Emulator
+from harness import EmulatorProcess
 
 PLAYBOOK = os.path.join(REPO, "playbooks", "integration_users.yml")
 API = "v62.0"
@@ -181,7 +181,7 @@ class OrgApi:
 @pytest.fixture(scope="module")
 def orgs(tmp_path_factory):
     """Three orgs of this module's own: org2 requires MFA for API logins, org3 has no seat left."""
-    emulator = Emulator(tmp_path_factory.mktemp("role-emulator"), orgs=3)
+    emulator = EmulatorProcess(tmp_path_factory.mktemp("role-emulator"), orgs=3)
     emulator.settings("org2", mfa_for_api_logins=True)
     emulator.settings("org3", license_seats={"Salesforce Integration": 0})
     yield emulator
@@ -355,7 +355,7 @@ def test_bad_input_fails_before_any_login_naming_the_path(tmp_path):
 def test_standard_profile_refusing_a_policy_is_a_warning_not_a_failure(tmp_path_factory, tmp_path):
     """Whether Salesforce takes a policy for the standard integration profile is UNVERIFIED (reference
     3.12): where it refuses, the rollout goes on and the report says what was not set."""
-    emulator = Emulator(tmp_path_factory.mktemp("refusing-emulator"), orgs=1)
+    emulator = EmulatorProcess(tmp_path_factory.mktemp("refusing-emulator"), orgs=1)
     try:
         emulator.settings("org1", standard_profile_password_policies=False)
         rc, output, report, markdown = Rollout(tmp_path, emulator).run()
