@@ -12,7 +12,7 @@ version_added: 0.2.0
 description:
   - Used by the role M(sfops.integration.integration_users) in check mode for what depends on
     things the run would create (the assignments of a new user, the password policy of a new
-    profile): no module can read them yet, so the plan comes from the input.
+    profile). No module can read them yet, so the plan comes from the input.
   - Returns what a module would have returned (C(changed) and its C(change) record, built the same
     way as the modules build theirs), so the rollout report treats both alike.
 options:

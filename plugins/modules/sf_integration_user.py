@@ -527,7 +527,7 @@ def resolve_profile(name, profiles):
     hints = closest(name, [p["Name"] for p in profiles])
     hint = " Did you mean %s?" % ", ".join(hints) if hints else ""
     raise InputError("profile '%s' does not exist in this org.%s Profiles available for integration users: %s"
-                        % (name, hint, ", ".join(integration_profiles(profiles)) or "none"))
+                     % (name, hint, ", ".join(integration_profiles(profiles)) or "none"))
 
 
 def resolve_role(name, roles):
@@ -538,7 +538,7 @@ def resolve_role(name, roles):
             return found[0]
         if len(found) > 1:
             raise InputError("role '%s' matches %d roles by %s; give the role's API name (DeveloperName): %s"
-                                % (name, len(found), key, ", ".join(r.get("DeveloperName") or r["Id"] for r in found)))
+                             % (name, len(found), key, ", ".join(r.get("DeveloperName") or r["Id"] for r in found)))
     raise InputError("role '%s' does not exist in this org (give its Name or DeveloperName)" % name)
 
 
@@ -637,8 +637,8 @@ def check_privilege(params, profile, plan):
     text = "profile '%s' is admin-grade (%s)" % (profile["Name"], ", ".join(reasons))
     if not params["allow_privileged_profile"]:
         raise InputError("%s: integration users must not have it. Give a profile such as '%s' and grant what "
-                            "the integration needs through a permission set, or set allow_privileged_profile: true"
-                            % (text, DEFAULT_PROFILE))
+                         "the integration needs through a permission set, or set allow_privileged_profile: true"
+                         % (text, DEFAULT_PROFILE))
     plan.warnings.append("User %s gets %s; integration users should not have admin-grade permissions"
                          % (params["username"], text))
 

@@ -1,5 +1,6 @@
-"""Metadata SOAP API for ProfilePasswordPolicy (reference 1.7, 5.1, 5.3): list, read, create,
-update, upsert, delete, as simple-salesforce's sf.mdapi (zeep) sends them."""
+"""Metadata SOAP API (reference 1.7, 5.1, 5.3): list, read, create, update, upsert, delete, as
+simple-salesforce's sf.mdapi (zeep) sends them, for ProfilePasswordPolicy (here) and for the External
+Client App types and ConnectedApp (rules in eca.py; this module only speaks SOAP for them)."""
 from __future__ import annotations
 
 import threading
@@ -8,6 +9,7 @@ from typing import Callable, Optional
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
+from . import eca
 from .auth import HttpResponse
 
 MD = "http://soap.sforce.com/2006/04/metadata"
@@ -30,7 +32,10 @@ class PasswordPolicyStore:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.policies: dict[str, dict] = {}  # fullName -> values
-        self.version = 0  # bumps on every change: the request log's write count
+        self.version = 0  # bumps on every change: the request log's write count (ECA writes included)
+        # The org's External Client Apps (set by the server): one store object reaches the metadata handler,
+        # and one version counts every component write.
+        self.eca: Optional[eca.EcaStore] = None
 
     def get_policy_by_profile_name(self, profile: str) -> Optional[dict]:
         with self.lock:
@@ -170,11 +175,22 @@ def handle_metadata(body: bytes, resolve_session: Callable[[str], Optional[Metad
                             f"<lastModifiedById>005000000000000AAA</lastModifiedById><lastModifiedByName>Emulator"
                             f"</lastModifiedByName><lastModifiedDate>2026-01-01T00:00:00.000Z</lastModifiedDate>"
                             f"<manageableState>unmanaged</manageableState><type>ProfilePasswordPolicy</type></result>")
+        for t in types:
+            if t in eca.TYPES and store.eca is not None:
+                try:
+                    listed = store.eca.list_rows(t)
+                except eca.EcaFault as fault:
+                    return _fault(fault.code, fault.message)
+                rows += [_file_row(t, n, i, f) for n, i, f in listed]
         return _envelope(op, "".join(rows))
     if op in ("readMetadata", "deleteMetadata"):
         names = [n.text or "" for n in call.iter(f"{{{MD}}}fullNames")]
         if len(names) > MAX_COMPONENTS:
             return _fault("INVALID_OPERATION", f"Too many components: at most {MAX_COMPONENTS}")  # UNVERIFIED code
+        type_el = call.find(f"{{{MD}}}type")
+        type_ = (type_el.text or "") if type_el is not None else ""
+        if type_ in eca.TYPES and store.eca is not None:
+            return _eca_read_or_delete(op, type_, names, store)
         if op == "readMetadata":
             records = []
             with store.lock:
@@ -204,6 +220,12 @@ def handle_metadata(body: bytes, resolve_session: Callable[[str], Optional[Metad
             return _fault("INVALID_OPERATION", f"Too many components: at most {MAX_COMPONENTS}")
         results = []
         for item in items:
+            type_ = (item.get(f"{{{XSI}}}type") or "ProfilePasswordPolicy").split(":")[-1]
+            if type_ in eca.TYPES and store.eca is not None:
+                full_name, errors, created, writes = store.eca.save(op, type_, item)
+                _count(store, writes)
+                results.append(_result(full_name, errors, created if op == "upsertMetadata" else None))
+                continue
             values = _parse_policy(item)
             full_name = values.pop("fullName", None) or ""
             errors = _validate(values, ctx)
@@ -227,3 +249,39 @@ def handle_metadata(body: bytes, resolve_session: Callable[[str], Optional[Metad
             results.append(_result(full_name, errors, created if op == "upsertMetadata" else None))
         return _envelope(op, "".join(results))
     return _fault("INVALID_OPERATION", f"Operation {op} is not supported by the emulator")
+
+
+def _file_row(type_: str, full_name: str, component_id: str, file_name: str) -> str:
+    """A listMetadata FileProperties row (created/modified values are placeholders, as for policies)."""
+    return (f"<result><createdById>005000000000000AAA</createdById><createdByName>Emulator</createdByName>"
+            f"<createdDate>2026-01-01T00:00:00.000Z</createdDate><fileName>{escape(file_name)}</fileName>"
+            f"<fullName>{escape(full_name)}</fullName><id>{component_id}</id>"
+            f"<lastModifiedById>005000000000000AAA</lastModifiedById><lastModifiedByName>Emulator"
+            f"</lastModifiedByName><lastModifiedDate>2026-01-01T00:00:00.000Z</lastModifiedDate>"
+            f"<manageableState>unmanaged</manageableState><type>{type_}</type></result>")
+
+
+def _eca_read_or_delete(op: str, type_: str, names: list[str], store: PasswordPolicyStore) -> HttpResponse:
+    try:
+        if op == "readMetadata":
+            records = []
+            for n in names:
+                fields = store.eca.read(type_, n)
+                records.append('<records xsi:nil="true"/>' if fields is None else  # reference 1.7: not found
+                               f'<records xsi:type="{type_}"><fullName>{escape(n)}</fullName>{fields}</records>')
+            return _envelope(op, "<result>" + "".join(records) + "</result>")
+    except eca.EcaFault as fault:
+        return _fault(fault.code, fault.message)
+    results = []
+    for n in names:
+        errors, writes = store.eca.delete(type_, n)
+        _count(store, writes)
+        results.append(_result(n, errors))
+    return _envelope(op, "".join(results))
+
+
+def _count(store: PasswordPolicyStore, writes: int) -> None:
+    """Component writes go into the request log's write count (the server logs version changes)."""
+    if writes:
+        with store.lock:
+            store.version += writes

@@ -27,6 +27,7 @@ class FieldDef:
     picklist_values: list[str] = field(default_factory=list)
     restricted_picklist: bool = False
     default: object = None  # value set on create when the caller gives none
+    filterable: bool = True  # "Filter": usable in a SOQL WHERE (false e.g. for LoginHistory.Status)
 
     @property
     def required_on_create(self) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-from . import soql
+from . import eca, soql
 from .model import ObjectDef, SalesforceError
 from .store import Org
 
@@ -84,6 +84,9 @@ class RestApi:
             return self.collections(method, rest[1:], params, payload)
         if head == "limits" and method == "GET" and not rest:
             return Response(200, self.org.limits_body())
+        if head == "apps":  # Connect REST OAuth credentials of External Client Apps, v60+ (eca.py)
+            status, body = eca.connect_oauth(self.org, self.version, method, rest, params)
+            return Response(status, body)
         raise not_found()
 
     @staticmethod

@@ -281,6 +281,8 @@ def build_schema() -> dict[str, ObjectDef]:
                       permissionable=False))
     objs.append(ulog)
 
+    objs.append(_login_history())
+
     # PermissionSet [OBJREF PermissionSet]: LicenseId create-only and polymorphic.
     ps = _setup_object("PermissionSet", "Permission Set", "0PS")
     ps.add(_text("Name", "Name", 80, nillable=False))
@@ -367,6 +369,18 @@ def build_schema() -> dict[str, ObjectDef]:
                         default=False))
     objs.append(fp)
 
+    # ExternalClientApplication: an External Client App's header as a read-only sObject; Metadata API saves of
+    # the ExternalClientApplication type create, relabel and delete its rows (eca.py). Plain SOQL on it works
+    # and its Id is what the Connect credentials resources take (oauth reference A.2, 3P). Id and
+    # DeveloperName: 3P; MasterLabel, NamespacePrefix, lengths, key prefix and read-only: UNVERIFIED.
+    eca = _setup_object("ExternalClientApplication", "External Client App", "0xE", createable=False,
+                        updateable=False, deletable=False)
+    for f in (_ro("DeveloperName", "string", "API Name", 255, nillable=False),
+              _ro("MasterLabel", "string", "Label", 255, nillable=False),
+              _ro("NamespacePrefix", "string", "Namespace Prefix", 15, nillable=True)):
+        eca.add(f)
+    objs.append(eca)
+
     objs.extend(_data_objects())
     schema = {o.name.lower(): o for o in objs}
     data_names = STANDARD_DATA_OBJECTS + CUSTOM_DATA_OBJECTS
@@ -375,6 +389,47 @@ def build_schema() -> dict[str, ObjectDef]:
     schema["fieldpermissions"].field("Field").picklist_values = [
         f"{o}.{f.name}" for o in data_names for f in schema[o.lower()].fields.values() if f.permissionable]
     return schema
+
+
+# LoginHistory.LoginType as the API returns it: the labels (oauth reference B.1).
+LOGIN_TYPES = ["Application", "Remote Access 2.0", "Remote Access Client", "Partner Product", "Other Apex API",
+               "SAML Sfdc Initiated SSO", "SAML Idp Initiated SSO", "Certificate-based login", "Passwordless Login",
+               "Lightning Login", "Third Party SSO", "Chatter Communities External User"]
+LOGIN_SUB_TYPES = ["OauthClientCredentials", "OauthUsernamePassword", "OauthWebServer", "OauthRefreshToken",
+                   "OauthUserAgent", "OauthTokenExchange", "UsernamePasswordUiLogin"]
+# Oauth reference B.1: only these fields may appear in a WHERE clause.
+LOGIN_HISTORY_FILTERABLE = {"AuthenticationServiceId", "CipherSuite", "CountryIso", "Id", "LoginTime", "LoginType",
+                            "LoginUrl", "NetworkId", "OptionsIsGet", "OptionsIsPost", "TlsProtocol", "UserId"}
+
+
+def _login_history() -> ObjectDef:
+    """LoginHistory [OBJREF LoginHistory; oauth reference B.1]: describe, query, retrieve; the platform writes
+    one row per login attempt. Lengths from B.1; the ones B.1 does not give (Status, Platform, SourceIp,
+    AuthMethodReference) are UNVERIFIED. AuthContextClassRef (v67) is left out: REST stops at v66.0."""
+    lh = ObjectDef("LoginHistory", "Login History", "0Ya", setup=True, createable=False, updateable=False,
+                   deletable=False)  # key prefix 0Ya: 3P record URLs
+    for f in (_ro("Id", "id", "Login History ID", 18, nillable=False),
+              _ro("UserId", "reference", "User ID", 18, reference_to=["User"]),
+              _ro("LoginTime", "datetime", "Login Time", nillable=False),
+              _ro("LoginType", "picklist", "Login Type", 40, picklist_values=LOGIN_TYPES, restricted_picklist=True),
+              _ro("LoginSubType", "picklist", "Login Subtype", 40, picklist_values=LOGIN_SUB_TYPES),
+              _ro("Status", "string", "Status", 128), _ro("Application", "string", "Application", 64),
+              _ro("Browser", "string", "Browser", 64), _ro("Platform", "string", "Platform", 64),
+              _ro("SourceIp", "string", "Source IP", 39), _ro("ForwardedForIp", "string", "Forwarded For IP", 39),
+              _ro("LoginUrl", "string", "Login URL", 255), _ro("ApiType", "string", "API Type", 64),
+              _ro("ApiVersion", "string", "API Version", 32), _ro("ClientVersion", "string", "Client Version", 64),
+              _ro("AuthenticationServiceId", "reference", "Authentication Service ID", 18,
+                  reference_to=["AuthProvider", "SamlSsoConfig"]),
+              _ro("AuthMethodReference", "string", "Authentication Method Reference", 255),
+              _ro("CipherSuite", "picklist", "Cipher Suite", 255), _ro("TlsProtocol", "picklist", "TLS Protocol", 40),
+              _ro("CountryIso", "picklist", "Country Code", 40),
+              _ro("LoginGeoId", "reference", "Login Geo Data ID", 18, reference_to=["LoginGeo"]),
+              _ro("NetworkId", "reference", "Network ID", 18, reference_to=["Network"]),
+              _ro("OptionsIsGet", "boolean", "Is Get", nillable=False),
+              _ro("OptionsIsPost", "boolean", "Is Post", nillable=False)):
+        f.filterable = f.name in LOGIN_HISTORY_FILTERABLE
+        lh.add(f)
+    return lh
 
 
 def _data_objects() -> list[ObjectDef]:

@@ -18,12 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qsl, urlsplit
 
-from . import auth, metadata, rules
+from . import auth, eca, identity, metadata, rules
 from .model import SalesforceError
 from .rest import RestApi, versions
 from .schema import SYSTEM_PERMISSIONS, build_schema
 from .seed import seed_org
-from .store import Org
+from .store import Org, now_iso
 
 SESSION_SECONDS = 7200  # sessionSecondsValid in the login result (reference 1.4)
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]  # reference 2.3
@@ -66,9 +66,15 @@ class OrgRuntime:
     policies: metadata.PasswordPolicyStore = field(default_factory=metadata.PasswordPolicyStore)
     app: Optional[auth.ConnectedApp] = None
     standard_profile_policies: bool = True  # settings: standard_profile_password_policies
+    login_policy: auth.LoginPolicy = field(default_factory=auth.LoginPolicy)  # settings: login flows (auth.py)
+    eca_store: eca.EcaStore = field(default_factory=eca.EcaStore)  # External Client Apps, metadata ConnectedApps
 
     def __post_init__(self) -> None:
         self.org.profile_renamed = self.policies.profile_renamed
+        # The metadata handler reaches the apps through the policy store; the seeded app's key counts for
+        # the consumer keys' uniqueness.
+        self.eca_store.bind(self.org, lambda: self.app)
+        self.policies.eca = self.eca_store
 
 
 class Emulator(auth.AuthBackend):
@@ -104,6 +110,7 @@ class Emulator(auth.AuthBackend):
                     continue
                 self._login_org.value = org.name
                 login = org.find_one("UserLogin", UserId=user["Id"]) or {}
+                perms = self.effective_permissions(org, user["Id"])
                 return auth.LoginUser(
                     org_id=org.org_id, org_name=org.tables["Organization"][org.org_id]["Name"], user_id=user["Id"],
                     username=user["Username"], password=org.hidden["passwords"].get(user["Id"], ""),
@@ -111,7 +118,8 @@ class Emulator(auth.AuthBackend):
                     is_frozen=bool(login.get("IsFrozen")), email=user["Email"], full_name=user["Name"],
                     profile_id=user["ProfileId"], role_id=user.get("UserRoleId"), time_zone=user["TimeZoneSidKey"],
                     locale=user["LocaleSidKey"], language=user["LanguageLocaleKey"], user_type=user["UserType"],
-                    api_enabled="ApiEnabled" in self.effective_permissions(org, user["Id"]), password_expired=False)
+                    api_enabled="ApiEnabled" in perms, password_expired=False, api_only="ApiUserOnly" in perms,
+                    permission_set_ids=self.assigned_set_ids(org, user["Id"]))
         return None
 
     def effective_permissions(self, org: Org, user_id: str) -> set[str]:
@@ -123,11 +131,48 @@ class Emulator(auth.AuthBackend):
                 perms |= rules.system_perms(ps)
         return perms
 
+    def assigned_set_ids(self, org: Org, user_id: str) -> frozenset:
+        """Permission sets a user holds, directly or through an assigned group (for app pre-authorisation)."""
+        ids = set()
+        for psa in org.find("PermissionSetAssignment", AssigneeId=user_id):
+            if psa.get("PermissionSetId"):
+                ids.add(psa["PermissionSetId"])
+            if psa.get("PermissionSetGroupId"):
+                ids |= {c["PermissionSetId"] for c in org.find("PermissionSetGroupComponent",
+                                                                 PermissionSetGroupId=psa["PermissionSetGroupId"])}
+        return frozenset(ids)
+
+    def login_policy(self, org_id: str) -> auth.LoginPolicy:
+        return self.runtime_by_org_id(org_id).login_policy
+
+    def record_login(self, attempt: auth.LoginAttempt) -> None:
+        """The platform's LoginHistory row for one attempt [oauth reference B.1], and User.LastLoginDate."""
+        org = self.runtime_by_org_id(attempt.org_id).org
+        with org.lock:
+            writes = org.writes  # a system write, not a DML of any request: the request log keeps writes 0
+            org.insert("LoginHistory", {
+                "UserId": attempt.user_id, "LoginTime": now_iso(), "LoginType": attempt.login_type,
+                "LoginSubType": attempt.sub_type, "Status": attempt.status, "Application": attempt.application,
+                "ApiType": attempt.api_type, "ApiVersion": attempt.api_version,
+                "SourceIp": attempt.caller.source_ip, "LoginUrl": attempt.caller.login_url,
+                "OptionsIsPost": True}, system=True)
+            org.writes = writes
+            user = org.record("User", attempt.user_id)
+            if user is not None and attempt.status == auth.SUCCESS:
+                # Set in place: a login is no DML on User, so LastModifiedDate stays (UNVERIFIED).
+                user["LastLoginDate"] = now_iso()
+
     def find_app(self, client_id: str) -> Optional[auth.ConnectedApp]:
         for rt in self.runtimes.values():
             if rt.app and rt.app.client_id == client_id:
                 self._login_org.value = rt.org.name
                 return rt.app
+        for rt in self.runtimes.values():
+            # External Client Apps (and Metadata API ConnectedApps) by consumer key, unique across orgs.
+            app = rt.eca_store.app_for_key(client_id)
+            if app is not None:
+                self._login_org.value = rt.org.name
+                return app
         return None
 
     def issue_session(self, org_id: str, user_id: str) -> str:
@@ -177,8 +222,15 @@ class Emulator(auth.AuthBackend):
                                                               "PermissionsForceTwoFactor": on}, system=True)
             if "daily_api_limit" in body:
                 org.api_max = int(body["daily_api_limit"])
+            for name in ("soap_login_enabled", "oauth_password_flow_blocked",
+                         "eca_run_as_user_needs_preauthorization"):  # login flows (docs/emulator.md, Logins)
+                if name in body:
+                    setattr(rt.login_policy, name, bool(body[name]))
             if "standard_profile_password_policies" in body:
                 rt.standard_profile_policies = bool(body["standard_profile_password_policies"])
+            for name in eca.SETTINGS:  # External Client App settings (docs/emulator.md, External Client Apps)
+                if name in body:
+                    setattr(rt.eca_store.settings, name, bool(body[name]))
             if "is_sandbox" in body:
                 # Organization.IsSandbox [OBJREF Organization]: the emulator serves every org at one address,
                 # so a sandbox differs only in this flag (no test.salesforce.com login host).
@@ -259,6 +311,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._soap_login(path, body)
             if path.rstrip("/") == "/services/oauth2/token" and self.command == "POST":
                 return self._oauth(path, body)
+            if identity.serves(path):
+                return self._identity(path)
             if re.match(r"^/services/Soap/m/\d+\.\d+/?$", path) and self.command == "POST":
                 return self._metadata(path, body)
             if path.rstrip("/") == "/services/data":
@@ -273,7 +327,7 @@ class Handler(BaseHTTPRequestHandler):
     def _soap_login(self, path: str, body: bytes) -> None:
         version = path.rstrip("/").rsplit("/", 1)[1]
         self.emulator._login_org.value = None
-        resp, _org_id = auth.soap_login(body, version, self.emulator)
+        resp, _org_id = auth.soap_login(body, version, self.emulator, self._caller())
         self._log(self.emulator.runtimes.get(self.emulator._login_org.value), path, resp.status, "login")
         self._send(resp.status, resp.body, resp.content_type)
 
@@ -281,8 +335,19 @@ class Handler(BaseHTTPRequestHandler):
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.emulator._login_org.value = None
-        resp, _org_id = auth.oauth_token(form, headers, self.emulator, self.emulator.base_url)
+        resp, _org_id = auth.oauth_token(form, headers, self.emulator, self.emulator.base_url, self._caller())
         self._log(self.emulator.runtimes.get(self.emulator._login_org.value), path, resp.status, "login")
+        self._send(resp.status, resp.body, resp.content_type)
+
+    def _caller(self) -> auth.Caller:
+        """LoginHistory.SourceIp and LoginUrl (the host the client called, as 3P rows show it)."""
+        return auth.Caller(source_ip=self.client_address[0], login_url=self.headers.get("Host") or "")
+
+    def _identity(self, path: str) -> None:
+        """Identity URL and userinfo (identity.py); logged as kind "login", not counted as API requests."""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        resp, org_name = identity.handle(self.command, self.path, headers, self.emulator)
+        self._log(self.emulator.runtimes.get(org_name or ""), path, resp.status, "login")
         self._send(resp.status, resp.body, resp.content_type)
 
     # -- faults ------------------------------------------------------------------------------------

@@ -300,6 +300,17 @@ class Evaluator:
             self._check_where(obj, cond[1])
         else:
             self.check_path(obj, cond[1])
+            leaf = self.leaf(obj, cond[1])
+            if not leaf.filterable:
+                # INVALID_FIELD "field 'X' can not be filtered in a query call" (3P: texts quoted in
+                # trailheadapps/lwc-recipes#926 and forcedotcom/SFDX-Data-Move-Utility#230).
+                raise SalesforceError(400, "INVALID_FIELD", f"field '{leaf.name}' can not be filtered in a query call")
+
+    def leaf(self, obj: ObjectDef, path: str):
+        """The field a checked path ends on (Profile.Name -> Profile's Name)."""
+        for rel in path.split(".")[:-1]:
+            obj = self.obj(obj.relationship(rel).reference_to[0])
+        return obj.field(path.split(".")[-1])
 
     def run(self, q: Query, parent_filter=None) -> QueryResult:
         obj = self.obj(q.obj)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import OrgClient
+from contract import OrgClient
 
 
 def created(response) -> str:

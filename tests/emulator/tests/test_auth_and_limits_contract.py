@@ -10,7 +10,7 @@ import time
 
 import pytest
 import requests
-from conftest import OrgClient, soap_login_envelope, start_emulator, stop_emulator, unique_username
+from contract import OrgClient, soap_login_envelope, start_emulator, stop_emulator, unique_username
 from test_lifecycle import _jwt
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 import requests
-from conftest import soap_login_envelope, start_emulator, stop_emulator
+from contract import soap_login_envelope, start_emulator, stop_emulator
 
 
 def test_info_file_sigterm_and_fresh_credentials(tmp_path):

@@ -154,7 +154,7 @@ def test_metadata_calls_need_modify_metadata(org1, md):
     r = org1.rest("POST", f"sobjects/User/{user_id}/password", json={"NewPassword": password})
     assert r.status_code == 204, r.text
     username = org1.one(f"SELECT Username FROM User WHERE Id = '{user_id}'")["Username"]
-    from conftest import soap_login_envelope
+    from contract import soap_login_envelope
     login = org1.http.post(f"{org1.url}/services/Soap/u/62.0", headers={"SOAPAction": "login",
                                                                          "Content-Type": "text/xml"},
                            data=soap_login_envelope(username, password))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import API
+from contract import API
 
 PREFIX = f"/services/data/{API}"
 

@@ -1,7 +1,7 @@
 """REST contract: routes, shapes and status codes from the REST API Developer Guide (reference 2)."""
 from __future__ import annotations
 
-from conftest import API, user_values
+from contract import API, user_values
 
 
 def test_versions_cover_52_to_66(org1):

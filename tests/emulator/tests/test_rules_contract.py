@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import unique_username, user_values
+from contract import unique_username, user_values
 
 INTEGRATION_PROFILE = "Minimum Access - API Only Integrations"
 

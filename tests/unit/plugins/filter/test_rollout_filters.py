@@ -110,8 +110,8 @@ class TestOrgRecord:
             org="acme_uat", check_mode=True, org_info=dict(org=dict(name="Acme UAT", id="00D1", is_sandbox=True)),
             steps=dict(
                 session=dict(api_requests=1, access_token="never-kept"),
-                users=[dict(results=[user_result("create", {}, dict(username="acct@acme.example", email="a@acme.example",
-                                                                   active=True)),
+                users=[dict(results=[user_result("create", {}, dict(username="acct@acme.example",
+                                                                    email="a@acme.example", active=True)),
                                      user_result("deactivate", dict(active=True), dict(active=False)),
                                      dict(skipped=True)])],
                 permission_sets=dict(results=[dict(changed=False, api_requests=1, permission_set=dict(name="Same"),

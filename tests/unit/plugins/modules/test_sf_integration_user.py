@@ -108,7 +108,7 @@ def test_good_options_and_absent_need_only_a_username():
 def test_picklists_are_read_from_the_describe_and_canonicalised():
     assert mod.canonical_picklist("time_zone", "europe/london", DESCRIBE) == "Europe/London"
     with pytest.raises(InputError, match=r"time_zone 'Europe/Londn' is not a valid Time Zone in this org "
-                                                r"\(did you mean Europe/London"):
+                                         r"\(did you mean Europe/London"):
         mod.canonical_picklist("time_zone", "Europe/Londn", DESCRIBE)
     with pytest.raises(InputError, match="Europe/Paris"):  # inactive values are refused
         mod.canonical_picklist("time_zone", "Europe/Paris", DESCRIBE)
