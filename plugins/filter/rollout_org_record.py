@@ -23,7 +23,8 @@ options:
       - C(org) (inventory name), C(check_mode), C(org_info) (the M(sfops.integration.sf_org_info)
         result), C(steps) (step name to a registered result, a loop result, or a list of them) and
         C(failure) (C(task) and C(message)) when the org failed, and C(warnings) (a list of
-        texts) for what the run could not do but went on without.
+        texts) for what the run could not do but went on without, and C(logins) (how each integration
+        logs in, and whether its passwordless login was proven).
       - Every changed result of a step that carries a C(change) record becomes a change; every
         result counts its API requests.
     type: dict
@@ -87,6 +88,13 @@ _value:
       description: What the run could not do in this org but went on without.
       type: list
       elements: str
+    logins:
+      description:
+        - One entry per present integration, with C(integration), C(username), C(method) (V(jwt),
+          V(client_credentials), V(password) or V(none)), C(app) and C(consumer_key) of its External
+          Client App, C(verified) (true, false, or null when not tried) and C(note).
+      type: list
+      elements: dict
 """
 
 from collections.abc import Mapping
@@ -96,7 +104,9 @@ from ansible.module_utils.common.text.converters import to_text
 
 COUNTS = ("users_created", "users_updated", "users_deactivated", "users_reactivated", "permission_sets_created",
           "permission_sets_updated", "permission_sets_deleted", "assignments_added", "assignments_removed",
-          "password_policies_changed", "profiles_changed")
+          "password_policies_changed", "profiles_changed", "apps_created", "apps_updated", "apps_deleted")
+# What the report keeps of each integration's login (never a secret: the consumer key is public).
+LOGIN_KEYS = ("integration", "username", "method", "app", "consumer_key", "verified", "note")
 # What the report shows of a module's change record (``attributes`` is for programs, not readers).
 REPORT_KEYS = ("kind", "name", "action", "details", "added", "removed")
 
@@ -139,6 +149,8 @@ def _count(counts, change):
         counts["password_policies_changed"] += 1
     elif kind == "profile":
         counts["profiles_changed"] += 1
+    elif kind == "external_client_app":
+        counts[dict(create="apps_created", delete="apps_deleted").get(action, "apps_updated")] += 1
 
 
 def rollout_org_record(data):
@@ -165,9 +177,11 @@ def rollout_org_record(data):
         failure = dict(task=to_text(failure.get("task") or ""), message=to_text(failure.get("message") or "failed"))
     status = "failed" if failure else ("changed" if changes else "unchanged")
     warnings = [to_text(w) for w in data.get("warnings") or []]
+    logins = [dict((key, login.get(key)) for key in LOGIN_KEYS) for login in data.get("logins") or []
+              if isinstance(login, Mapping)]
     return dict(org=to_text(data["org"]), org_name=org.get("name"), org_id=org.get("id"), is_sandbox=org.get("is_sandbox"),
                 check_mode=bool(data.get("check_mode")), status=status, failure=failure, api_requests=api_requests,
-                changes=changes, counts=counts, warnings=warnings)
+                changes=changes, counts=counts, warnings=warnings, logins=logins)
 
 
 class FilterModule:

@@ -66,7 +66,11 @@ from ansible.module_utils.common.text.converters import to_text
 COLUMNS = (("Org", None), ("Status", None), ("Users", "users"), ("Permission sets", "permission_sets"),
            ("Assignments", "assignments"), ("Password policy", "password_policy"), ("API requests", None))
 KIND_TITLES = dict(user="User", permission_set="Permission set", assignments="Assignments of",
-                   password_policy="Password policy of profile", profile="Profile")
+                   password_policy="Password policy of profile", profile="Profile",
+                   external_client_app="External Client App", jwt_certificate="JWT certificate")
+LOGIN_HEADER = ("Integration", "User", "Login", "External Client App", "Consumer key", "Proven")
+METHODS = dict(jwt="JWT bearer", client_credentials="client credentials", password="password (being retired)",
+               none="none")
 
 
 def _counts_text(counts, group):
@@ -126,6 +130,30 @@ def _escape(text):
     return to_text(text).replace("|", "\\|")
 
 
+def _verified(login):
+    if login.get("verified") is True:
+        return "yes"
+    if login.get("verified") is False:
+        return "**no**: %s" % login.get("note")
+    return login.get("note") or "-"
+
+
+def login_lines(logins):
+    """The Markdown table of how each integration logs in (none when the org has no integration)."""
+    if not logins:
+        return []
+    lines = ["", "Logins:", "", "| %s |" % " | ".join(LOGIN_HEADER), "|%s|" % "|".join(["---"] * len(LOGIN_HEADER))]
+    for login in logins:
+        method = login.get("method") or "none"
+        cells = [login.get("integration"), login.get("username"), METHODS.get(method, method), login.get("app") or "-",
+                 "`%s`" % login["consumer_key"] if login.get("consumer_key") else "-", _verified(login)]
+        lines.append("| %s |" % " | ".join(_escape(cell or "-") for cell in cells))
+    retiring = [login for login in logins if login.get("method") in ("password", "none")]
+    for login in retiring:
+        lines += ["", "**Warning:** %s: %s" % (_escape(login.get("integration")), _escape(login.get("note")))]
+    return lines
+
+
 def markdown(report):
     plan = report["mode"] == "check"
     totals = report["totals"]
@@ -167,7 +195,8 @@ def markdown(report):
             action = change.get("action") or "update"
             lines.append("- %s%s: %s%s" % (KIND_TITLES.get(change.get("kind"), change.get("kind")), name, verb, action))
             lines += ["  - %s" % _escape(detail) for detail in change.get("details") or []]
-        lines.append("%sAPI requests: %d." % ("\n" if changes else "", record.get("api_requests") or 0))
+        lines += login_lines(record.get("logins"))
+        lines.append("%sAPI requests: %d." % ("\n" if changes or record.get("logins") else "", record.get("api_requests") or 0))
     return "\n".join(lines) + "\n"
 
 

@@ -451,8 +451,9 @@ class OrgNames:
         if queries:
             responses = client.composite([client.composite_query(ref, text) for ref, text in queries])
             rows = dict((ref, client.composite_records(responses, ref)) for ref, _text in queries)
-        self.sets = dict((r["Name"].lower(), r) for r in rows.get("sets", []))
-        self.profiles = dict((r["Name"].lower(), r) for r in rows.get("profiles", []))
+        # The names asked for, and those the app holds already (kept when the option is not given).
+        self.sets = dict((r["Name"].lower(), r) for r in rows.get("current_sets", []) + rows.get("sets", []))
+        self.profiles = dict((r["Name"].lower(), r) for r in rows.get("current_profiles", []) + rows.get("profiles", []))
         self.names_by_id = dict((r["Id"][:15], r["Name"]) for key in ("current_sets", "current_profiles")
                                 for r in rows.get(key, []))
         self.user = (rows.get("user") or [None])[0]

@@ -191,3 +191,18 @@ def test_the_secret_never_shows(app_run, emulator, tmp_path):
         task("cleanup", merged(creds, name=name, state="absent"))], verbosity=4, diff=True)
     assert verbose["verbose"]["consumer_secret"] and verbose["verbose"]["consumer_secret"] not in verbose.output
     assert verbose["cleanup"]["changed"] is True
+
+
+def test_only_the_name_keeps_the_app_as_it_is(app_run, emulator, tmp_path):
+    """A task that names the app only (to read its secret, say) changes nothing and keeps its permission sets."""
+    run, facts = app_run
+    creds = connection_args(emulator, ORG)
+    name = facts["name"] + "_K"
+    kept = run_playbook(tmp_path, [
+        task("make", merged(creds, name=name, contact_email="ops@example.test", flows=["client_credentials"],
+                            run_as_user=facts["member"], permission_sets=[facts["set_name"]])),
+        task("name_only", merged(creds, name=name, return_consumer_secret=True)),
+        task("cleanup", merged(creds, name=name, state="absent"))])
+    assert kept["make"]["changed"] is True, kept["make"]
+    assert kept["name_only"]["changed"] is False and not kept["name_only"].get("failed"), kept["name_only"]
+    assert kept["name_only"]["app"]["permission_sets"] == [facts["set_name"]] and kept["name_only"]["consumer_secret"]
