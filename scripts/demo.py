@@ -2,10 +2,12 @@
 
 Starts the emulator (a local stand-in for Salesforce) with three orgs, writes an inventory for them
 (two sandboxes and production, with the integrations of playbooks/inventory: Marketo and an
-accounting system), then runs playbooks/integration_users.yml three times: in check mode (the
-plan; the emulator's request log proves nothing was written), for real, and again (nothing left to
-change). The full Ansible output of each run goes to a log file; the screen shows the report.
-The emulator's credentials are random per start and exist only while it runs.
+accounting system, both passwordless), then runs playbooks/integration_users.yml three times: in
+check mode (the plan; the emulator's request log proves nothing was written), for real (each
+integration gets its External Client App and logs in once through it, JWT bearer and client
+credentials), and again (nothing left to change). The full Ansible output of each run goes to a
+log file; the screen shows the report. The emulator's credentials are random per start and exist
+only while it runs; the integration keys are made in the demo's temporary directory.
 """
 from __future__ import annotations
 
@@ -57,7 +59,8 @@ def write_inventory(emulator, workdir):
         yaml.safe_dump({"all": {"children": groups}}, handle, sort_keys=False)
     with open(os.path.join(inventory, "group_vars", "all", "connection.yml"), "w") as handle:
         yaml.safe_dump(dict(ansible_connection="local", ansible_python_interpreter=sys.executable,
-                            sf_ca_path=emulator.ca_file), handle)
+                            sf_ca_path=emulator.ca_file, acme_integration_key_dir=os.path.join(workdir, "keys"),
+                            sf_integration_login_check_delay=2), handle)
     shutil.copy(EXAMPLE_INTEGRATIONS, os.path.join(inventory, "group_vars", "all", "integrations.yml"))
     return inventory
 
@@ -104,18 +107,22 @@ def main():
         sys.exit(str(error))
     failures = []
     try:
-        # One org requires MFA for API logins: the role adds the MFA waiver there only (seed 002).
+        # One org requires MFA for API logins (passwordless logins are not subject to it: no waiver).
         emulator.settings("org3", mfa_for_api_logins=True)
         for org, _host, group, _suffix in ORGS:
-            emulator.settings(org, is_sandbox=group == "sandboxes")
+            # Every org lets the rollout read a client credentials app's secret, to prove its login.
+            emulator.settings(org, is_sandbox=group == "sandboxes", eca_client_secret_in_rest_api=True)
         inventory = write_inventory(emulator, workdir)
         say("Emulator at %s. Inventory: %s" % (emulator.url, inventory))
         say("  sandboxes: acme_dev, acme_uat; production: acme_prod (requires MFA for API logins)")
         say("  integrations (from playbooks/inventory/group_vars/all/integrations.yml):")
-        say("    marketo     own user (marketing user), permission set Marketo_Integration: leads, contacts, campaigns")
-        say("    accounting  own user, permission set Accounting_Integration: read/edit Invoice__c, edit Invoice__c.Paid__c")
-        say("  each user: Salesforce Integration licence, profile 'Minimum Access - API Only Integrations',")
-        say("  whose password never expires; permission sets on the Salesforce API Integration licence.")
+        say("    marketo     own user (marketing user), permission set Marketo_Integration: leads, contacts, campaigns;")
+        say("                logs in with JWT bearer (a key made per org on the controller)")
+        say("    accounting  own user, permission set Accounting_Integration: read/edit Invoice__c, edit Invoice__c.Paid__c;")
+        say("                logs in with client credentials")
+        say("  each user: Salesforce Integration license, profile 'Minimum Access - API Only Integrations', no")
+        say("  password; permission sets on the Salesforce API Integration license; an External Client App per")
+        say("  integration that only the users of its permission set may use.")
 
         banner("1/3  The plan: check mode writes nothing, the report says what would change")
         for org in emulator.orgs:
@@ -134,10 +141,19 @@ def main():
             for line in plan_of(handle.read(), "acme_prod").splitlines():
                 say("    " + line)
 
-        banner("2/3  Apply: the same playbook without --check")
+        banner("2/3  Apply: the same playbook without --check, then each integration logs in once")
         rc, report, _log = rollout(workdir, inventory, "2-apply")
         if rc or report["totals"]["changed"] != len(ORGS):
             failures.append("the apply run")
+        say()
+        say("  Passwordless logins, proven by logging in as each integration user through its own app:")
+        for record in report["orgs"]:
+            for login in record.get("logins") or []:
+                say("    %-9s  %-10s  %-18s  %-22s  %s" % (
+                    record["org"], login["integration"], login["method"], login["app"] or "-",
+                    "proven" if login["verified"] else "NOT proven: %s" % login["note"]))
+                if not login["verified"]:
+                    failures.append("the login of %s in %s" % (login["integration"], record["org"]))
 
         banner("3/3  Run again: everything is already as described, nothing changes")
         rc, report, _log = rollout(workdir, inventory, "3-rerun")
