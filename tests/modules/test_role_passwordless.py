@@ -131,3 +131,25 @@ def test_bad_passwordless_input_fails_before_any_login(orgs, tmp_path):
     assert "sf_integrations[1].user.password: an integration that logs in with oauth has no password" in output
     assert PASSWORD not in output
     assert all(orgs.requests(org) == [] for org in orgs.orgs)
+
+
+def test_a_key_file_without_a_key_and_a_file_without_a_certificate_are_refused_before_any_login(orgs, tmp_path):
+    garbage = tmp_path / "garbage.key"
+    garbage.write_text("not a key\n")
+    not_a_certificate = tmp_path / "marketo.crt"
+    not_a_certificate.write_text("plain-text-7d2e\n")
+    bad = integrations(str(garbage))
+    bad.append(dict(bad[0], name="other", user=dict(bad[0]["user"], username="other.integration@pwless.example"),
+                    permission_sets=[dict(name="Other_Sync")], oauth=dict(flow="jwt", certificate_file=str(not_a_certificate))))
+    for org in orgs.orgs:
+        orgs.clear_requests(org)
+    rc, output, _report, _markdown = Rollout(tmp_path, orgs, bad).run()
+    assert rc != 0
+    assert "private_key_path %s" % garbage in output
+    assert all(orgs.requests(org) == [] for org in orgs.orgs)
+    assert garbage.read_text() == "not a key\n"
+    bad[0]["oauth"] = dict(flow="jwt", generate_key=str(tmp_path / "fresh" / "marketo.key"))
+    rc, output, _report, _markdown = Rollout(tmp_path, orgs, bad).run()
+    assert rc != 0 and "holds no PEM certificate" in output and str(not_a_certificate) in output
+    assert all(orgs.requests(org) == [] for org in orgs.orgs)
+    assert not (tmp_path / "fresh").exists(), "the check wrote a key"
