@@ -24,7 +24,8 @@ options:
         result), C(steps) (step name to a registered result, a loop result, or a list of them) and
         C(failure) (C(task) and C(message)) when the org failed, and C(warnings) (a list of
         texts) for what the run could not do but went on without, and C(logins) (how each integration
-        logs in, and whether its passwordless login was proven).
+        logs in, and whether its passwordless login was proven), and C(left_out) (integrations not
+        rolled out this run, see C(sf_integration_only)).
       - Every changed result of a step that carries a C(change) record becomes a change; every
         result counts its API requests.
     type: dict
@@ -86,6 +87,10 @@ _value:
       type: dict
     warnings:
       description: What the run could not do in this org but went on without.
+      type: list
+      elements: str
+    left_out:
+      description: Names of the integrations this run left out (C(sf_integration_only)).
       type: list
       elements: str
     logins:
@@ -179,9 +184,10 @@ def rollout_org_record(data):
     warnings = [to_text(w) for w in data.get("warnings") or []]
     logins = [dict((key, login.get(key)) for key in LOGIN_KEYS) for login in data.get("logins") or []
               if isinstance(login, Mapping)]
+    left_out = [to_text(name) for name in data.get("left_out") or []]
     return dict(org=to_text(data["org"]), org_name=org.get("name"), org_id=org.get("id"), is_sandbox=org.get("is_sandbox"),
                 check_mode=bool(data.get("check_mode")), status=status, failure=failure, api_requests=api_requests,
-                changes=changes, counts=counts, warnings=warnings, logins=logins)
+                changes=changes, counts=counts, warnings=warnings, logins=logins, left_out=left_out)
 
 
 class FilterModule:

@@ -183,6 +183,8 @@ def markdown(report):
             lines += ["", "```", to_text(failure.get("message")), "```", ""]
             if record.get("changes"):
                 lines += ["Changes made before the failure:" if not record.get("check_mode") else "Planned before the failure:", ""]
+        if record.get("left_out"):
+            lines += ["Left out of this run (sf_integration_only): %s." % _escape(", ".join(record["left_out"])), ""]
         for warning in record.get("warnings") or []:
             lines += ["**Warning:** %s" % _escape(warning), ""]
         changes = record.get("changes") or []
