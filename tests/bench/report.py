@@ -102,6 +102,8 @@ def _seconds(value):
 
 def _request_rows(results):
     names = [("apply", "Apply on a fresh org"), ("rerun", "No-op re-run"), ("check", "Check mode on a fresh org"),
+             ("apply_passwordless", "Passwordless S1: apply on a fresh org (apps, key, proven logins)"),
+             ("rerun_passwordless", "Passwordless S1: no-op re-run (logins proven again)"),
              ("record_by_record", "Record by record (tests/bench/record_by_record.py)")]
     rows = []
     for key, label in names:

@@ -36,7 +36,7 @@ from benchlib import (REPO, SCENARIO, BenchError, BenchEmulator, classify, ensur
 PLAYBOOK = os.path.join(REPO, "playbooks", "integration_users.yml")
 RESULTS = os.path.join(REPO, "tests", "bench", "results.json")
 DOC = os.path.join(REPO, "docs", "performance.md")
-STEPS = 7
+STEPS = 8
 
 
 def parse_args(argv=None):
@@ -92,12 +92,12 @@ class Bench:
         self.step += 1
         progress("[%d/%d] %s" % (self.step, STEPS, message))
 
-    def playbook(self, emulator, orgs, label, check=False, env_extra=None):
+    def playbook(self, emulator, orgs, label, check=False, env_extra=None, scenario=None):
         """One run of the rollout playbook on ``orgs``: (request counts per org, PlaybookRun, emulator CPU s)."""
         inventory = write_inventory(emulator, orgs, os.path.join(self.workdir, "inventory-%s.json" % label))
         for org in orgs:
             emulator.clear_requests(org)
-        command = ["-i", inventory, "-f", str(self.args.forks), "-e", "@" + self.args.scenario,
+        command = ["-i", inventory, "-f", str(self.args.forks), "-e", "@" + (scenario or self.args.scenario),
                    "-e", "sf_integration_report_dir=%s" % os.path.join(self.workdir, "reports-" + label),
                    self.args.playbook]
         if check:
@@ -109,8 +109,9 @@ class Bench:
             emulator_cpu = round(emulator.cpu_seconds() - emulator_cpu, 1)
         return dict((org, classify(emulator.requests(org))) for org in orgs), run, emulator_cpu
 
-    def single(self, emulator, key, org, label, check=False, env_extra=None):
-        per_org, run, emulator_cpu = self.playbook(emulator, [org], key, check=check, env_extra=env_extra)
+    def single(self, emulator, key, org, label, check=False, env_extra=None, scenario=None):
+        per_org, run, emulator_cpu = self.playbook(emulator, [org], key, check=check, env_extra=env_extra,
+                                                   scenario=scenario)
         counts = dict(per_org[org], seconds=round(run.seconds, 2))
         self.results["requests"][key] = counts
         progress("  %s: %d requests (%d logins, %d reads, %d writes), %.1f s"
@@ -127,11 +128,11 @@ class Bench:
             scenario = yaml.safe_load(handle)
         # The smoke run's rollout to one org is the apply itself: one playbook run less.
         separate_rollout = not (args.smoke and args.orgs == 1)
-        orgs = 3 + (args.orgs if separate_rollout else 0)
+        orgs = 4 + (args.orgs if separate_rollout else 0)
         progress("Starting the emulator: %d orgs, %d ms latency; work files in %s"
                  % (orgs, args.latency_ms, self.workdir))
         with BenchEmulator(orgs=orgs, latency_ms=args.latency_ms) as emulator:
-            single, fresh_check, by_record = emulator.org_names[:3]
+            single, fresh_check, by_record, passwordless = emulator.org_names[:4]
             trace_file = os.path.join(self.workdir, "trace.json")
             self.say("S1 apply on fresh %s" % single)
             applied = self.single(emulator, "apply", single, "apply", env_extra=floor.trace_env(trace_file))
@@ -139,6 +140,8 @@ class Bench:
             self.single(emulator, "rerun", single, "re-run")
             self.say("S1 check mode on fresh %s" % fresh_check)
             self.single(emulator, "check", fresh_check, "check mode", check=True)
+            self.say("S1 passwordless (JWT bearer and client credentials) on fresh %s: apply and re-run" % passwordless)
+            self.passwordless(emulator, passwordless, scenario)
             self.say("S1 record by record on fresh %s" % by_record)
             counts = record_by_record.run(emulator, by_record, scenario)
             self.results["requests"]["record_by_record"] = counts
@@ -147,7 +150,7 @@ class Bench:
             progress("  record by record: %d requests (end state verified); apply / record by record = %.2f"
                      % (counts["total"], self.results["ratio_vs_record_by_record"]))
             if separate_rollout:
-                rollout_orgs = emulator.org_names[3:]
+                rollout_orgs = emulator.org_names[4:]
                 self.say("Rollout of S1 to %d fresh orgs with forks %d" % (len(rollout_orgs), args.forks))
                 per_org, run, emulator_cpu = self.playbook(emulator, rollout_orgs, "rollout",
                                                            env_extra=floor.trace_env(trace_file))
@@ -167,6 +170,22 @@ class Bench:
         self.results["imports"] = importtime.measure(repeats=args.repeats or 7)
         for name, timing in sorted(self.results["imports"].items()):
             progress("  %s: %s ms" % (name, timing.get("median_ms", timing.get("error"))))
+
+    def passwordless(self, emulator, org, scenario):
+        """S1 with an External Client App per integration: JWT bearer (key made by the role) and client credentials."""
+        variant = dict(scenario, sf_integrations=[dict(integration) for integration in scenario["sf_integrations"]],
+                       sf_integration_login_check_delay=1)
+        flows = (dict(flow="jwt", generate_key=os.path.join(self.workdir, "keys", "{{ inventory_hostname }}.key")),
+                 dict(flow="client_credentials"))
+        for integration, oauth in zip(variant["sf_integrations"], flows):
+            integration["oauth"] = oauth
+            integration["user"] = dict((k, v) for k, v in integration["user"].items() if k != "password")
+        path = os.path.join(self.workdir, "scenario-passwordless.json")
+        with open(path, "w") as handle:
+            json.dump(variant, handle)
+        emulator.settings(org, eca_client_secret_in_rest_api=True)  # the proof of client credentials needs it
+        self.single(emulator, "apply_passwordless", org, "passwordless apply", scenario=path)
+        self.single(emulator, "rerun_passwordless", org, "passwordless re-run", scenario=path)
 
     def floor(self, emulator, orgs, trace_file):
         with open(trace_file) as handle:
