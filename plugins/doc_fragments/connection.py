@@ -101,10 +101,9 @@ options:
     type: float
     default: 1.0
 requirements:
-  - simple-salesforce >= 1.12.10
   - requests
-  - zeep
-  - pyjwt[crypto] (JWT bearer flow)
+  - pyjwt[crypto] (JWT bearer flow only)
+  - simple-salesforce >= 1.12.10 and zeep (only modules that use the Metadata API)
 notes:
   - The login flow is chosen from the options given. O(access_token) + O(instance_url) uses an
     existing session; O(client_id) + the login username + O(private_key) or O(private_key_file) is the OAuth

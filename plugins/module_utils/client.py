@@ -5,77 +5,84 @@
 
 """The one client modules use to talk to Salesforce.
 
-It logs in (connection.py), drives simple-salesforce in direct mode, retries transient failures
-with jittered backoff, logs in again once when the session expires, maps every failure to
-errors.py and counts every request it sends.
+It logs in (connection.py), sends REST requests over its own requests session (rest.py), retries
+transient failures with jittered backoff, logs in again once when the session expires, maps every
+failure to errors.py and counts every request it sends.
+
+Modules ask it for reads and writes; it owns the shapes of the requests: composite requests are
+split to Salesforce's limits (25 subrequests, 5 of them queries or sObject Collections), sObject
+Collections to 200 records, and failed subrequests and record results become one typed error
+naming each failed record. In check mode (``read_only``) it refuses every write, so a module
+that only plans in check mode cannot write by mistake.
+
+simple-salesforce (and zeep under it) is imported only for the Metadata API, on first use.
 """
 
 from __future__ import annotations
 
 import random
+import re
+import sys
 import time
 import traceback
-from urllib.parse import urlencode
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 
 from ansible_collections.sfops.integration.plugins.module_utils import connection
 from ansible_collections.sfops.integration.plugins.module_utils.errors import (
+    ROLLED_BACK,
     ApiError,
+    MissingLibraryError,
     OutcomeUnknownError,
     RetryableError,
     SalesforceConnectionError,
     SalesforceError,
     SessionExpiredError,
     classify_api_error,
+    combine,
+    is_halted,
+    only_rolled_back,
     record_label,
 )
-
-try:
-    from simple_salesforce import Salesforce, format_soql
-    from simple_salesforce.exceptions import SalesforceError as LibrarySalesforceError
-except ImportError:
-    HAS_SIMPLE_SALESFORCE = False
-    SIMPLE_SALESFORCE_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_SIMPLE_SALESFORCE = True
-    SIMPLE_SALESFORCE_IMPORT_ERROR = None
+from ansible_collections.sfops.integration.plugins.module_utils.rest import HttpError, RestApi
 
 try:
     import requests
     import urllib3.exceptions
 except ImportError:
-    pass  # reported through connection.HAS_REQUESTS
-
-try:
-    import zeep
-    import zeep.exceptions
-except ImportError:
-    HAS_ZEEP = False
-    ZEEP_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_ZEEP = True
-    ZEEP_IMPORT_ERROR = None
+    pass  # reported through missing_libraries()
 
 COLLECTION_LIMIT = 200  # records per sObject Collections request
 COMPOSITE_LIMIT = 25  # subrequests per composite request
+COMPOSITE_HEAVY_LIMIT = 5  # query and sObject Collections subrequests per composite request [RESTREF Composite]
+
+# A composite reference to an earlier subrequest's answer: @{referenceId.path}.
+REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)\.([^}]+)\}")
+GONE = "ENTITY_IS_DELETED"
 
 
-def missing_libraries():
-    """[(pip name, import traceback)] for every library the client needs but cannot import."""
-    missing = []
+def missing_libraries() -> list[tuple[str, Optional[str]]]:
+    """[(pip name, import traceback)] of the libraries every module needs but cannot import.
+
+    The others are imported where they are used and reported the same way (MissingLibraryError):
+    PyJWT by a JWT bearer login, simple-salesforce and zeep by the first Metadata API call.
+    """
     if not connection.HAS_REQUESTS:
-        missing.append(("requests", connection.REQUESTS_IMPORT_ERROR))
-    if not HAS_SIMPLE_SALESFORCE:
-        missing.append(("simple-salesforce", SIMPLE_SALESFORCE_IMPORT_ERROR))
-    if not HAS_ZEEP:
-        missing.append(("zeep", ZEEP_IMPORT_ERROR))
-    if not connection.HAS_JWT:
-        missing.append(("pyjwt[crypto]", connection.JWT_IMPORT_ERROR))
-    return missing
+        return [("requests", connection.REQUESTS_IMPORT_ERROR)]
+    return []
 
 
-def soql(template, *args, **kwargs):
-    """Build SOQL with values quoted by simple-salesforce's format_soql (never concatenate)."""
-    return format_soql(template, *args, **kwargs)
+def import_metadata_libraries() -> tuple[Any, Any]:
+    """(simple_salesforce.Salesforce, zeep), imported on the first Metadata API call."""
+    try:
+        import zeep
+    except ImportError:
+        raise MissingLibraryError("zeep", traceback.format_exc())
+    try:
+        from simple_salesforce import Salesforce
+    except ImportError:
+        raise MissingLibraryError("simple-salesforce", traceback.format_exc())
+    return Salesforce, zeep
 
 
 class RetryPolicy:
@@ -85,49 +92,189 @@ class RetryPolicy:
     ``sleep`` and ``rand`` are injectable so tests run instantly.
     """
 
-    def __init__(self, max_retries=4, backoff=1.0, max_delay=30.0, sleep=time.sleep, rand=random.random):
+    def __init__(self, max_retries: int = 4, backoff: float = 1.0, max_delay: float = 30.0,
+                 sleep: Callable[[float], Any] = time.sleep, rand: Callable[[], float] = random.random) -> None:
         self.max_retries = max(0, int(max_retries))
         self.backoff = max(0.0, float(backoff))
         self.max_delay = max_delay
         self.sleep = sleep
         self.rand = rand
 
-    def delay(self, attempt):
+    def delay(self, attempt: int) -> float:
         return self.rand() * min(self.max_delay, self.backoff * (2 ** attempt))
 
-    def wait(self, attempt):
+    def wait(self, attempt: int) -> None:
         self.sleep(self.delay(attempt))
+
+
+# ---- composite requests: limits, references and failures ---------------------------------------------
+
+
+def is_heavy(sub: dict) -> bool:
+    """A query or sObject Collections subrequest: at most five of them per composite request."""
+    return "/composite/sobjects" in sub["url"] or "/query" in sub["url"]
+
+
+def batches(subrequests: list[dict]) -> list[list[dict]]:
+    """Subrequests in composite requests within Salesforce's limits, in order (one, unless very many)."""
+    groups, current, heavy = [], [], 0
+    for sub in subrequests:
+        if current and (len(current) == COMPOSITE_LIMIT or (is_heavy(sub) and heavy == COMPOSITE_HEAVY_LIMIT)):
+            groups.append(current)
+            current, heavy = [], 0
+        current.append(sub)
+        heavy += is_heavy(sub)
+    return groups + [current] if current else groups
+
+
+def _lookup(body: Any, path: str) -> Any:
+    """``records[0].Id`` of a subresponse body; KeyError/IndexError/TypeError when it is not there."""
+    value = body
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        value = value[int(index)] if index else value[name]
+    return value
+
+
+def with_references(item: Any, responses: dict) -> Any:
+    """``item`` with references to subrequests answered in an earlier request replaced by their values.
+
+    A composite request resolves references among its own subrequests only; when a batch is split,
+    a later request gets the values instead. A reference that cannot be resolved is left for
+    Salesforce to refuse.
+    """
+    if isinstance(item, dict):
+        return dict((key, with_references(value, responses)) for key, value in item.items())
+    if isinstance(item, list):
+        return [with_references(value, responses) for value in item]
+    if not isinstance(item, str) or "@{" not in item:
+        return item
+
+    def value(match: Any) -> str:
+        answered = responses.get(match.group(1))
+        if answered is None:
+            return match.group(0)
+        try:
+            return str(_lookup(answered.get("body"), match.group(2)))
+        except (KeyError, IndexError, TypeError):
+            return match.group(0)
+    return REFERENCE.sub(value, item)
+
+
+def _subrequest_target(sub: dict) -> str:
+    """What a subrequest works on, for messages: ``PermissionSet 'X'``, ``User 005...``, ``query``."""
+    path = urlsplit(sub["url"]).path.split("/services/data/", 1)[-1].split("/", 1)[-1]
+    parts = path.strip("/").split("/")
+    if parts[0] == "sobjects" and len(parts) > 1:
+        return record_label(parts[1], sub.get("body"), parts[2] if len(parts) > 2 else None)
+    return parts[0] or sub["referenceId"]
+
+
+def _collection_records(sub: dict) -> list[dict]:
+    """The records a collections subrequest sends (for a DELETE, its ids as records)."""
+    records = (sub.get("body") or {}).get("records")
+    if records is not None:
+        return records
+    ids = (parse_qs(urlsplit(sub["url"]).query).get("ids") or [""])[0]
+    return [dict(Id=record_id) for record_id in ids.split(",") if record_id]
+
+
+def _record_type(record: dict) -> str:
+    return (record.get("attributes") or {}).get("type") or "record"
+
+
+def _is_save_results(body: Any) -> bool:
+    return isinstance(body, list) and bool(body) and isinstance(body[0], dict) and "success" in body[0]
+
+
+def record_failures(results: list[dict], records: list[dict], action: str,
+                    labels: Optional[list[str]] = None) -> list[ApiError]:
+    """One error per record Salesforce refused, skipping those that only report the rollback.
+
+    A record is named by its label (the whole ``<action> <record>`` phrase), else by the action
+    and what the record says it is.
+    """
+    failures = []
+    for index, result in enumerate(results):
+        if result.get("success", True) or only_rolled_back(result):
+            continue
+        record = records[index] if index < len(records) else {}
+        what = labels[index] if labels and index < len(labels) else None
+        failures.append(classify_api_error(None, result.get("errors") or [], action=action, sobject=_record_type(record),
+                                           record=record, record_id=result.get("id"), what=what))
+    if not failures and any(not result.get("success", True) for result in results):
+        failures.append(ApiError("Salesforce rolled back the %s of %d records without naming a failed record"
+                                 % (action, len(records))))
+    return failures
+
+
+def composite_failures(responses: dict, subrequests: list[dict], action: str,
+                       labels: Optional[dict] = None) -> list[ApiError]:
+    """One error per failed part of an all-or-none composite request (not the parts it halted).
+
+    A subrequest is named by ``labels[referenceId]`` (the whole phrase), else as
+    ``<action> (<what it works on>)``, and so is each record of a collections subrequest.
+    """
+    labels = labels or {}
+    failures = []
+    for sub in subrequests:
+        item = responses.get(sub["referenceId"])
+        if item is None:
+            continue
+        status, body = item.get("httpStatusCode") or 0, item.get("body")
+        what = labels.get(sub["referenceId"]) or "%s (%s)" % (action, _subrequest_target(sub))
+        if status >= 300 and not is_halted(body):
+            failures.append(classify_api_error(status, body, what=what))
+        elif status < 300 and _is_save_results(body):
+            records = _collection_records(sub)
+            failures += record_failures(body, records, action, ["%s (%s)" % (action, record_label(_record_type(r), r))
+                                                                for r in records])
+    if not failures and any((item.get("httpStatusCode") or 0) >= 300 for item in responses.values()):
+        failures.append(ApiError("Salesforce rolled back the composite request to %s without naming the failed part"
+                                 % action))
+    return failures
+
+
+def raise_failures(failures: list[ApiError]) -> None:
+    """Raise one error naming every failure, if there is one."""
+    if failures:
+        raise combine(failures)
+
+
+def _error_codes(result: dict) -> set:
+    return set(e.get("statusCode") for e in result.get("errors") or []) if not result.get("success", True) else set()
 
 
 class SalesforceClient:
     """REST, composite, collections and metadata calls against one org.
 
-    Nothing touches the network until the first call (or ``connect()``).
+    Nothing touches the network until the first call (or ``connect()``). With ``read_only`` (check
+    mode) every write is refused before it is sent.
     """
 
-    def __init__(self, params, retry_policy=None):
+    def __init__(self, params: dict, retry_policy: Optional[RetryPolicy] = None, read_only: bool = False) -> None:
         self.params = connection.normalise_params(params)
         self.flow, self.relogin_flow = connection.choose_flow(self.params)
         self.counter = connection.RequestCounter()
         self.http = connection.new_http_session(self.params, self.counter)
         self.retry = retry_policy or RetryPolicy(
             max_retries=self.params.get("max_retries", 4), backoff=self.params.get("retry_backoff", 1.0))
-        self.login_result = None
-        self._sf = None
-        self._mdapi = None
-        self._describe_cache = {}
+        self.read_only = read_only
+        self.login_result: Optional[connection.LoginResult] = None
+        self._rest: Optional[RestApi] = None
+        self._mdapi: Any = None
+        self._describe_cache: dict = {}
 
     # ---- session -------------------------------------------------------------------------
 
     @property
-    def api_requests(self):
+    def api_requests(self) -> int:
         return self.counter.count
 
     @property
-    def api_version(self):
+    def api_version(self) -> str:
         return self.params["api_version"]
 
-    def connect(self):
+    def connect(self) -> connection.LoginResult:
         """Log in once (no request at all for an access token) and return the LoginResult."""
         if self.login_result is None:
             if self.flow == connection.FLOW_ACCESS_TOKEN:
@@ -137,35 +284,41 @@ class SalesforceClient:
                 self._login(self.flow)
         return self.login_result
 
-    def _login(self, flow):
+    def _login(self, flow: str) -> None:
         self.login_result = connection.login(self.http, self.params, flow)
-        self._sf = None
+        self._rest = None
         self._mdapi = None
 
     @property
-    def sf(self):
-        """simple-salesforce in direct mode over our counting, TLS-configured session."""
-        if self._sf is None:
+    def rest(self) -> RestApi:
+        """The org's REST API over our counting, TLS-configured session."""
+        if self._rest is None:
             result = self.connect()
-            self._sf = Salesforce(instance_url=result.instance_url, session_id=result.access_token,
-                                  version=self.api_version, session=self.http)
-        return self._sf
+            self._rest = RestApi(self.http, result.instance_url, result.access_token, self.api_version)
+        return self._rest
 
-    def _relogin(self):
+    def _relogin(self) -> bool:
         if self.relogin_flow is None:
             return False
         self._login(self.relogin_flow)
         return True
 
-    def rest_path(self, path):
+    def rest_path(self, path: str) -> str:
         """Server-relative URL of a REST resource, as composite subrequests need it."""
         return "/services/data/v%s/%s" % (self.api_version, path.lstrip("/"))
 
+    def _writing(self, what: str) -> None:
+        """Refuse a write in check mode: modules plan in check mode and never write."""
+        if self.read_only:
+            raise SalesforceError("Check mode: refusing to %s; nothing was written. A module must not write in "
+                                  "check mode: please report this." % what)
+
     # ---- the one call wrapper ------------------------------------------------------------
 
-    def call(self, func, action="call", sobject=None, record=None, record_id=None, resource=None,
-             safe_to_repeat=True, find_existing=None):
-        """Run ``func(sf)`` with retries, one re-login and error mapping.
+    def call(self, func: Callable[[RestApi], Any], action: str = "call", sobject: Optional[str] = None,
+             record: Optional[dict] = None, record_id: Optional[str] = None, resource: Optional[str] = None,
+             safe_to_repeat: bool = True, find_existing: Optional[Callable[[], Any]] = None) -> Any:
+        """Run ``func(rest)`` with retries, one re-login and error mapping.
 
         safe_to_repeat=False marks a create: after a dropped connection its outcome is unknown,
         so it is only repeated when ``find_existing()`` (a re-read by natural key) finds nothing;
@@ -176,9 +329,9 @@ class SalesforceClient:
         relogged = False
         attempt = 0
         while True:
-            sf = self.sf  # logs in when needed; a failed login is final, never retried here
+            rest = self.rest  # logs in when needed; a failed login is final, never retried here
             try:
-                return func(sf)
+                return func(rest)
             except SalesforceError as exc:
                 error, sent = exc, True
             except Exception as exc:  # library exceptions are translated, never re-raised raw
@@ -207,11 +360,11 @@ class SalesforceClient:
             self.retry.wait(attempt)
             attempt += 1
 
-    def _translate(self, exc, context):
+    def _translate(self, exc: Exception, context: dict) -> tuple[SalesforceError, bool]:
         """(SalesforceError, whether the request may have reached Salesforce)."""
         target = record_label(context["sobject"], context["record"], context["record_id"]) if context["sobject"] \
             else (context["resource"] or "Salesforce")
-        if HAS_SIMPLE_SALESFORCE and isinstance(exc, LibrarySalesforceError):
+        if isinstance(exc, HttpError):
             return classify_api_error(exc.status, exc.content, **context), True
         if isinstance(exc, requests.exceptions.SSLError):
             return connection.transport_error(exc, self.login_result.instance_url, "%s %s" % (context["action"], target)), False
@@ -219,96 +372,171 @@ class SalesforceClient:
             error = connection.transport_error(exc, self.login_result.instance_url, "%s %s" % (context["action"], target))
             error.retryable = True
             return error, not _never_sent(exc)
-        if HAS_ZEEP and isinstance(exc, zeep.exceptions.Fault):
+        # zeep is imported only by the Metadata API client: an exception can only be zeep's when it was.
+        zeep_exceptions = sys.modules.get("zeep.exceptions")
+        if zeep_exceptions is not None and isinstance(exc, zeep_exceptions.Fault):
             code = (exc.code or "").split(":")[-1] or None
             status = 401 if code == "INVALID_SESSION_ID" else 500
             return classify_api_error(status, [dict(errorCode=code, message=exc.message)], **context), True
-        if HAS_ZEEP and isinstance(exc, zeep.exceptions.TransportError):
+        if zeep_exceptions is not None and isinstance(exc, zeep_exceptions.TransportError):
             return classify_api_error(exc.status_code, exc.message, **context), True
         return ApiError("Unexpected failure trying to %s %s: %s: %s"
                         % (context["action"], target, type(exc).__name__, str(exc)[:300])), True
 
     # ---- queries ---------------------------------------------------------------------------
 
-    def query(self, soql_text, include_deleted=False):
+    def query(self, soql_text: str, include_deleted: bool = False) -> list[dict]:
         """Every record the query matches, following nextRecordsUrl across batches."""
-        page = self.call(lambda sf: sf.query(soql_text, include_deleted=include_deleted), action="query",
+        page = self.call(lambda rest: rest.query(soql_text, include_deleted=include_deleted), action="query",
                          resource="records")
         return self.more_records(page)
 
-    def query_all(self, soql_text):
+    def query_all(self, soql_text: str) -> list[dict]:
         """Like query(), through queryAll: deleted and archived rows too."""
         return self.query(soql_text, include_deleted=True)
 
-    def query_one(self, soql_text):
+    def query_one(self, soql_text: str) -> Optional[dict]:
         """The first matching record or None."""
         records = self.query(soql_text)
         return records[0] if records else None
 
-    def more_records(self, page):
+    def more_records(self, page: Optional[dict]) -> list[dict]:
         """Records of a query result plus all later batches (also for results found in composite)."""
+        page = page or {}
         records = list(page.get("records") or [])
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             next_url = page["nextRecordsUrl"]
-            page = self.call(lambda sf: sf.query_more(next_url, identifier_is_url=True), action="query",
-                             resource="records")
+            page = self.call(lambda rest: rest.query_more(next_url), action="query", resource="records") or {}
             records.extend(page.get("records") or [])
         return records
 
-    def describe(self, sobject):
+    def describe(self, sobject: str) -> dict:
         """Describe an sObject once per run."""
         if sobject not in self._describe_cache:
             self._describe_cache[sobject] = self.call(
-                lambda sf: sf.restful("sobjects/%s/describe" % sobject), action="describe", resource=sobject)
+                lambda rest: rest.restful("sobjects/%s/describe" % sobject), action="describe", resource=sobject)
         return self._describe_cache[sobject]
 
-    def limits(self):
-        return self.call(lambda sf: sf.restful("limits/"), action="read", resource="org limits")
+    def limits(self) -> dict:
+        return self.call(lambda rest: rest.restful("limits/"), action="read", resource="org limits")
 
     # ---- single records ----------------------------------------------------------------------
 
-    def get(self, sobject, record_id, fields=None):
+    def get(self, sobject: str, record_id: str, fields: Optional[list[str]] = None) -> dict:
         params = {"fields": ",".join(fields)} if fields else None
-        return self.call(lambda sf: sf.restful("sobjects/%s/%s" % (sobject, record_id), params=params),
+        return self.call(lambda rest: rest.restful("sobjects/%s/%s" % (sobject, record_id), params=params),
                          action="read", sobject=sobject, record_id=record_id)
 
-    def create(self, sobject, data, find_existing=None):
+    def create(self, sobject: str, data: dict, find_existing: Optional[Callable[[], Any]] = None) -> Optional[str]:
         """Create one record; returns its id. See call() for find_existing."""
-        result = self.call(lambda sf: sf.restful("sobjects/%s/" % sobject, method="POST", json=data),
+        self._writing("create %s" % record_label(sobject, data))
+        result = self.call(lambda rest: rest.restful("sobjects/%s/" % sobject, method="POST", json=data),
                            action="create", sobject=sobject, record=data, safe_to_repeat=False,
                            find_existing=find_existing)
         return result.get("id") if isinstance(result, dict) else result
 
-    def update(self, sobject, record_id, data):
-        self.call(lambda sf: sf.restful("sobjects/%s/%s" % (sobject, record_id), method="PATCH", json=data),
+    def update(self, sobject: str, record_id: str, data: dict) -> None:
+        self._writing("update %s" % record_label(sobject, data, record_id))
+        self.call(lambda rest: rest.restful("sobjects/%s/%s" % (sobject, record_id), method="PATCH", json=data),
                   action="update", sobject=sobject, record=data, record_id=record_id)
 
-    def delete(self, sobject, record_id):
-        self.call(lambda sf: sf.restful("sobjects/%s/%s" % (sobject, record_id), method="DELETE"),
+    def delete(self, sobject: str, record_id: str) -> None:
+        self._writing("delete %s" % record_label(sobject, None, record_id))
+        self.call(lambda rest: rest.restful("sobjects/%s/%s" % (sobject, record_id), method="DELETE"),
                   action="delete", sobject=sobject, record_id=record_id)
 
-    # ---- batches -------------------------------------------------------------------------------
+    # ---- composite ---------------------------------------------------------------------------
 
-    def composite(self, subrequests, all_or_none=False, find_existing=None):
+    def composite(self, subrequests: list[dict], all_or_none: bool = False,
+                  find_existing: Optional[Callable[[], Any]] = None) -> dict:
         """One composite request (up to 25 subrequests); returns {referenceId: subresponse}.
 
-        Subresponses keep their own httpStatusCode: use composite_body() to read one.
-        A composite containing a POST is treated like a create (see call()).
+        Subresponses keep their own httpStatusCode: use composite_body() to read one. read() and
+        write() split larger batches. A composite containing a POST is treated like a create
+        (see call()); when ``find_existing`` found its outcome, no subresponse is returned.
         """
         if len(subrequests) > COMPOSITE_LIMIT:
             raise ApiError("A composite request takes at most %d subrequests, got %d" % (COMPOSITE_LIMIT, len(subrequests)))
+        methods = set(sub.get("method", "GET").upper() for sub in subrequests)
+        if methods - {"GET"}:
+            self._writing("send a composite request with %s subrequests" % "/".join(sorted(methods)))
         body = dict(allOrNone=all_or_none, compositeRequest=subrequests)
-        creates = any(sub.get("method", "GET").upper() == "POST" for sub in subrequests)
-        result = self.call(lambda sf: sf.restful("composite", method="POST", json=body), action="run",
-                           resource="composite request", safe_to_repeat=not creates, find_existing=find_existing)
+        result = self.call(lambda rest: rest.restful("composite", method="POST", json=body), action="run",
+                           resource="composite request", safe_to_repeat="POST" not in methods,
+                           find_existing=find_existing)
         return dict((item["referenceId"], item) for item in (result or {}).get("compositeResponse", []))
 
-    def composite_query(self, reference_id, soql_text):
-        """A composite subrequest running a query."""
-        return dict(method="GET", referenceId=reference_id,
-                    url=self.rest_path("query/?%s" % urlencode({"q": soql_text})))
+    def read(self, subrequests: list[dict]) -> dict:
+        """Read subrequests in as few composite requests as the limits allow; {referenceId: subresponse}.
 
-    def composite_body(self, responses, reference_id, action="read", sobject=None, resource=None):
+        Nothing is raised for a failed subrequest: read its body with composite_body() (raises the
+        mapped error) or optional_body() (None when it failed).
+        """
+        responses: dict = {}
+        for group in batches(subrequests):
+            responses.update(self.composite(with_references(group, responses)))
+        return responses
+
+    def write(self, subrequests: list[dict], action: str, labels: Optional[dict] = None,
+              find_existing: Optional[Callable[[], Any]] = None) -> dict:
+        """Write in all-or-none composite requests (one, unless the batch exceeds the limits).
+
+        Raises one error naming every failed subrequest and record (see composite_failures;
+        ``labels`` names subrequests in whole phrases, ``action`` is the whole write, as in
+        ``update permission set Marketo``). A later request gets the ids earlier ones created in
+        place of their references. Returns {referenceId: subresponse}; with ``find_existing``
+        see composite().
+        """
+        responses: dict = {}
+        for group in batches(subrequests):
+            group = with_references(group, responses)
+            answered = self.composite(group, all_or_none=True, find_existing=find_existing)
+            responses.update(answered)
+            raise_failures(composite_failures(answered, group, action, labels))
+        return responses
+
+    def composite_query(self, reference_id: str, soql_text: str, references: bool = False) -> dict:
+        """A composite subrequest running a query; with ``references`` its ``@{...}`` parts stay readable to Salesforce."""
+        query = ("q=" + quote_plus(soql_text, safe="@{}'")) if references else urlencode({"q": soql_text})
+        return dict(method="GET", referenceId=reference_id, url=self.rest_path("query/?%s" % query))
+
+    def composite_describe(self, reference_id: str, sobject: str) -> dict:
+        """A composite subrequest describing an sObject (many describes cost one request this way)."""
+        return dict(method="GET", referenceId=reference_id, url=self.rest_path("sobjects/%s/describe" % sobject))
+
+    def rest_subrequest(self, reference_id: str, method: str, path: str, body: Any = None) -> dict:
+        """A composite subrequest on any REST resource (``sobjects/User/005.../password``)."""
+        sub = dict(method=method, referenceId=reference_id, url=self.rest_path(path))
+        if body is not None:
+            sub["body"] = body
+        return sub
+
+    def sobject_subrequest(self, reference_id: str, method: str, sobject: str, record_id: str = "",
+                           body: Optional[dict] = None) -> dict:
+        """A composite subrequest on one record: POST creates; GET, PATCH and DELETE need record_id."""
+        return self.rest_subrequest(reference_id, method, "sobjects/%s/%s" % (sobject, record_id), body)
+
+    def collection_subrequests(self, prefix: str, method: str, records: Optional[list[dict]] = None,
+                               ids: Optional[list[str]] = None) -> list[dict]:
+        """sObject Collections subrequests (``<prefix>0``, ``<prefix>1``, ...) of up to 200 records each.
+
+        POST and PATCH send ``records`` (each with attributes.type), DELETE sends ``ids``.
+        """
+        items = ids if method == "DELETE" else records
+        subs = []
+        for index, start in enumerate(range(0, len(items or []), COLLECTION_LIMIT)):
+            chunk = items[start:start + COLLECTION_LIMIT]
+            reference_id = "%s%d" % (prefix, index)
+            if method == "DELETE":
+                query = urlencode({"ids": ",".join(chunk), "allOrNone": "true"})
+                subs.append(self.rest_subrequest(reference_id, "DELETE", "composite/sobjects?" + query))
+            else:
+                subs.append(self.rest_subrequest(reference_id, method, "composite/sobjects",
+                                                 dict(allOrNone=True, records=chunk)))
+        return subs
+
+    def composite_body(self, responses: dict, reference_id: str, action: str = "read", sobject: Optional[str] = None,
+                       resource: Optional[str] = None) -> Any:
         """The body of one composite subresponse; raises the mapped error when it failed."""
         item = responses.get(reference_id)
         if item is None:
@@ -319,147 +547,115 @@ class SalesforceClient:
                                      resource=resource or reference_id)
         return item.get("body")
 
-    def composite_describe(self, reference_id, sobject):
-        """A composite subrequest describing an sObject (many describes cost one request this way)."""
-        return dict(method="GET", referenceId=reference_id, url=self.rest_path("sobjects/%s/describe" % sobject))
+    def optional_body(self, responses: dict, reference_id: str) -> Any:
+        """The body of a subresponse that may fail (a lookup that finds nothing), else None."""
+        item = responses.get(reference_id) or {}
+        return item.get("body") if (item.get("httpStatusCode") or 500) < 300 else None
 
-    def composite_records(self, responses, reference_id):
+    def composite_records(self, responses: dict, reference_id: str) -> list[dict]:
         """Every record of a composite query subresponse (later batches fetched); raises when it failed."""
         return self.more_records(self.composite_body(responses, reference_id, action="query", resource=reference_id))
 
-    def sobject_subrequest(self, reference_id, method, sobject, record_id="", body=None):
-        """A composite subrequest on one record: POST creates; PATCH and DELETE need record_id."""
-        sub = dict(method=method, referenceId=reference_id, url=self.rest_path("sobjects/%s/%s" % (sobject, record_id)))
-        if body is not None:
-            sub["body"] = body
-        return sub
+    # ---- sObject Collections ---------------------------------------------------------------------
 
-    def collection_subrequest(self, reference_id, method, records=None, ids=None):
-        """A composite subrequest for sObject Collections: POST/PATCH ``records`` or DELETE ``ids``."""
-        if method == "DELETE":
-            query = urlencode({"ids": ",".join(ids), "allOrNone": "true"})
-            return dict(method="DELETE", referenceId=reference_id, url=self.rest_path("composite/sobjects?" + query))
-        return dict(method=method, referenceId=reference_id, url=self.rest_path("composite/sobjects"),
-                    body=dict(allOrNone=True, records=records))
+    def _collection(self, method: str, records: list[dict], action: str,
+                    find_existing: Optional[Callable[[], Any]] = None) -> list[dict]:
+        """One all-or-none sObject Collections request (at most 200 records, or ids for DELETE)."""
+        self._writing("%s %d records" % (action, len(records)))
 
-    def composite_atomic(self, subrequests, action="save", find_existing=None):
-        """Run writes in one all-or-none composite request; raise the failure that rolled it back."""
-        responses = self.composite(subrequests, all_or_none=True, find_existing=find_existing)
-        raise_for_composite(responses, subrequests, action)
-        return responses
+        def send(rest: RestApi) -> Any:
+            if method == "DELETE":
+                params = {"ids": ",".join(r["Id"] for r in records), "allOrNone": "true"}
+                return rest.restful("composite/sobjects", params=params, method="DELETE")
+            return rest.restful("composite/sobjects", method=method, json=dict(allOrNone=True, records=records))
+        return self.call(send, action=action, resource="%d records" % len(records),
+                         safe_to_repeat=(method != "POST"), find_existing=find_existing) or []
 
-    def _collection(self, method, path, records, action, all_or_none, raise_on_error, find_existing=None):
+    def _save(self, method: str, records: list[dict], labels: Optional[list[str]], action: str,
+              find_existing: Optional[Callable[[], Any]] = None, missing_ok: bool = False) -> list[dict]:
         results = []
+        labels = labels or []
         for start in range(0, len(records), COLLECTION_LIMIT):
             chunk = records[start:start + COLLECTION_LIMIT]
-            body = dict(allOrNone=all_or_none, records=chunk)
-            answer = self.call(lambda sf: sf.restful(path, method=method, json=body), action=action,
-                               resource="%d records" % len(chunk), safe_to_repeat=(method != "POST"),
-                               find_existing=find_existing)
-            results.extend(answer or [])
-        if raise_on_error:
-            raise_for_results(results, records, action)
+            chunk_labels = labels[start:start + COLLECTION_LIMIT]
+            answer = self._collection(method, chunk, action, find_existing)
+            if missing_ok:
+                chunk, chunk_labels, answer = self._without_gone(chunk, chunk_labels, answer, action)
+            raise_failures(record_failures(answer, chunk, action, chunk_labels))
+            results.extend(answer)
         return results
 
-    def create_records(self, records, all_or_none=True, raise_on_error=True, find_existing=None):
-        """sObject Collections create; each record carries attributes.type. Returns the SaveResults."""
-        return self._collection("POST", "composite/sobjects", records, "create", all_or_none, raise_on_error, find_existing)
+    def _without_gone(self, records: list[dict], labels: list[str], answer: list[dict],
+                      action: str) -> tuple[list[dict], list[str], list[dict]]:
+        """A delete whose only refusals are records already deleted: delete the others again, once.
 
-    def update_records(self, records, all_or_none=True, raise_on_error=True):
-        """sObject Collections update; each record carries attributes.type and Id."""
-        return self._collection("PATCH", "composite/sobjects", records, "update", all_or_none, raise_on_error)
+        All or none, one record deleted meanwhile rolls back the others; gone is what a delete wants.
+        """
+        gone = [i for i, result in enumerate(answer) if _error_codes(result) == {GONE}]
+        refused = [i for i, result in enumerate(answer) if _error_codes(result) - {GONE, ROLLED_BACK}]
+        if not gone or refused:
+            return records, labels, answer
+        keep = [i for i in range(len(records)) if i not in gone]
+        records = [records[i] for i in keep]
+        labels = [labels[i] for i in keep if i < len(labels)]
+        return records, labels, self._collection("DELETE", records, action) if records else []
 
-    def delete_records(self, ids, all_or_none=True, raise_on_error=True, sobject=None):
-        """sObject Collections delete by id (up to 200 per request)."""
-        results = []
-        for start in range(0, len(ids), COLLECTION_LIMIT):
-            chunk = ids[start:start + COLLECTION_LIMIT]
-            params = {"ids": ",".join(chunk), "allOrNone": "true" if all_or_none else "false"}
-            answer = self.call(lambda sf: sf.restful("composite/sobjects", params=params, method="DELETE"),
-                               action="delete", resource="%d records" % len(chunk))
-            results.extend(answer or [])
-        if raise_on_error:
-            raise_for_results(results, [dict(attributes=dict(type=sobject or "record"), Id=i) for i in ids], "delete")
-        return results
+    def create_records(self, records: list[dict], labels: Optional[list[str]] = None, action: str = "create",
+                       find_existing: Optional[Callable[[], Any]] = None) -> list[dict]:
+        """Create records (each with attributes.type), 200 per all-or-none request; returns the SaveResults.
+
+        Raises one error naming every record refused: by its label in ``labels`` (the whole phrase,
+        ``assign permission set 'X' to user 'u'``), else as ``<action> <record>``.
+        """
+        return self._save("POST", records, labels, action, find_existing)
+
+    def update_records(self, records: list[dict], labels: Optional[list[str]] = None, action: str = "update") -> list[dict]:
+        """Update records (each with attributes.type and Id), 200 per all-or-none request."""
+        return self._save("PATCH", records, labels, action)
+
+    def delete_records(self, ids: list[str], labels: Optional[list[str]] = None, action: str = "delete",
+                       sobject: Optional[str] = None, missing_ok: bool = False) -> list[dict]:
+        """Delete records by id, 200 per all-or-none request.
+
+        With ``missing_ok`` a record that is already deleted is no failure (see _without_gone).
+        """
+        records = [dict(attributes=dict(type=sobject or "record"), Id=record_id) for record_id in ids]
+        return self._save("DELETE", records, labels, action, missing_ok=missing_ok)
 
     # ---- metadata ------------------------------------------------------------------------------
 
     @property
-    def mdapi(self):
+    def mdapi(self) -> Any:
         """simple-salesforce's Metadata API client, with TLS, timeout and counting applied.
 
         zeep builds its own requests.Session; we swap in a transport over a session configured
         exactly like the REST one, so ca_path/validate_certs reach metadata calls too.
         """
         if self._mdapi is None:
-            mdapi = self.sf.mdapi
+            salesforce_class, zeep = import_metadata_libraries()
+            result = self.connect()
+            sf = salesforce_class(instance_url=result.instance_url, session_id=result.access_token,
+                                  version=self.api_version, session=self.http)
+            mdapi = sf.mdapi
             mdapi._client.transport = zeep.Transport(
                 session=connection.new_http_session(self.params, self.counter),
                 timeout=self.params.get("timeout"), operation_timeout=self.params.get("timeout"))
             self._mdapi = mdapi
         return self._mdapi
 
-    def metadata(self, func, action="call", resource="metadata", safe_to_repeat=True, find_existing=None):
-        """Run ``func(mdapi)`` with the same retries and error mapping as REST calls."""
-        return self.call(lambda sf: func(self.mdapi), action=action, resource=resource,
+    def metadata(self, func: Callable[[Any], Any], action: str = "call", resource: str = "metadata",
+                 safe_to_repeat: bool = True, find_existing: Optional[Callable[[], Any]] = None,
+                 write: bool = False) -> Any:
+        """Run ``func(mdapi)`` with the same retries and error mapping as REST calls (``write``: it changes metadata)."""
+        if write:
+            self._writing("%s %s" % (action, resource))
+        return self.call(lambda rest: func(self.mdapi), action=action, resource=resource,
                          safe_to_repeat=safe_to_repeat, find_existing=find_existing)
 
 
-def _never_sent(exc):
+def _never_sent(exc: Exception) -> bool:
     """True when the request cannot have reached Salesforce (no connection was made)."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
-
-
-def raise_for_results(results, records, action):
-    """Raise one ApiError naming every record whose SaveResult/DeleteResult failed."""
-    failures = []
-    for index, result in enumerate(results):
-        if result.get("success", True):
-            continue
-        errors = result.get("errors") or []
-        # With allOrNone the healthy siblings only report the rollback; name the real culprits.
-        if errors and all(e.get("statusCode") == "ALL_OR_NONE_OPERATION_ROLLED_BACK" for e in errors):
-            continue
-        record = records[index] if index < len(records) else {}
-        sobject = (record.get("attributes") or {}).get("type")
-        failures.append(classify_api_error(None, errors, action=action, sobject=sobject, record=record,
-                                           record_id=result.get("id")))
-    if not failures:
-        if any(not r.get("success", True) for r in results):
-            raise ApiError("Salesforce rolled back the %s of %d records without naming a failed record" % (action, len(records)))
-        return
-    if len(failures) == 1:
-        raise failures[0]
-    first = failures[0]
-    raise type(first)("; ".join(f.message for f in failures), status=first.status, error_code=first.error_code,
-                      fields=first.fields, sobject=first.sobject, record=first.record)
-
-
-def composite_succeeded(responses, reference_id):
-    """Whether a composite subrequest succeeded (for optional ones, such as a lookup that may find nothing)."""
-    item = responses.get(reference_id) or {}
-    return (item.get("httpStatusCode") or 500) < 300
-
-
-def is_halted(body):
-    """True for a subrequest body that only reports the rollback another one caused (PROCESSING_HALTED)."""
-    errors = body if isinstance(body, list) else [body]
-    return bool(errors) and all(
-        isinstance(e, dict) and (e.get("errorCode") or e.get("statusCode")) == "PROCESSING_HALTED" for e in errors)
-
-
-def raise_for_composite(responses, subrequests, action):
-    """Raise the mapped error of the subrequest (or collection record) that failed an all-or-none composite."""
-    for sub in subrequests:
-        item = responses.get(sub["referenceId"]) or {}
-        status, body = item.get("httpStatusCode") or 0, item.get("body")
-        if status >= 300 and not is_halted(body):
-            raise classify_api_error(status, body, action=action, resource="(step %s)" % sub["referenceId"])
-        if isinstance(body, list) and body and isinstance(body[0], dict) and "success" in body[0]:
-            records = (sub.get("body") or {}).get("records") or []
-            raise_for_results(body, records, action)
-    if any((item.get("httpStatusCode") or 0) >= 300 for item in responses.values()):
-        raise ApiError("Salesforce rolled back the composite request without naming the failed part")

@@ -5,8 +5,9 @@
 
 """Connection options, auth flow selection and the logins themselves.
 
-simple-salesforce can only log in at ``https://{domain}.salesforce.com``, so every login is done
-here against ``login_url``; simple-salesforce is then used in direct mode (client.py).
+Every login is done here against ``login_url`` (simple-salesforce can only log in at
+``https://{domain}.salesforce.com``); the REST and Metadata clients then use the session it gives
+(client.py). PyJWT is imported only when a JWT bearer login builds its assertion.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import time
 import traceback
 import xml.etree.ElementTree as ET
+from typing import Any, Optional
 from xml.sax.saxutils import escape as xml_escape
 from urllib.parse import urlsplit
 
@@ -23,6 +25,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     AuthenticationError,
     ConfigurationError,
+    MissingLibraryError,
     SalesforceConnectionError,
 )
 
@@ -36,16 +39,6 @@ except ImportError:
 else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
-
-try:
-    import jwt
-except ImportError:
-    HAS_JWT = False
-    JWT_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_JWT = True
-    JWT_IMPORT_ERROR = None
-
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 DEFAULT_API_VERSION = "62.0"
@@ -69,7 +62,7 @@ FLOW_PASSWORD = "soap_password"
 FLOW_OAUTH_PASSWORD = "oauth_password"
 
 
-def _option(type_, env, default=None, no_log=False, **extra):
+def _option(type_: str, env: str, default: Any = None, no_log: bool = False, **extra: Any) -> dict:
     spec = dict(type=type_, fallback=(env_fallback, [env]), no_log=no_log, **extra)
     if default is not None:
         spec["default"] = default
@@ -111,11 +104,11 @@ CREDENTIAL_OPTIONS = ("username", "password", "security_token", "client_id", "cl
                       "private_key", "private_key_file")
 
 
-def _given(params, *names):
+def _given(params: dict, *names: str) -> list[str]:
     return [name for name in names if params.get(name) not in (None, "")]
 
 
-def choose_login_flow(params):
+def choose_login_flow(params: dict) -> Optional[str]:
     """The login flow the credential options form, or None when none are given.
 
     Raises ConfigurationError naming the options when they form no flow or several.
@@ -124,7 +117,7 @@ def choose_login_flow(params):
     if not given:
         return None
 
-    def wrong_mix(reason):
+    def wrong_mix(reason: str) -> ConfigurationError:
         return ConfigurationError(
             "The connection options %s do not form a login: %s. %s"
             % (", ".join(sorted(given)), reason, FLOW_HELP))
@@ -161,7 +154,7 @@ def choose_login_flow(params):
     raise wrong_mix("client credentials needs both client_id and client_secret")
 
 
-def choose_flow(params):
+def choose_flow(params: dict) -> tuple[str, Optional[str]]:
     """(flow used now, flow used to log in again when the session expires or None)."""
     login_flow = choose_login_flow(params)
     if params.get("access_token"):
@@ -173,7 +166,7 @@ def choose_flow(params):
     return login_flow, login_flow
 
 
-def normalise_params(params):
+def normalise_params(params: dict) -> dict:
     """Check URL and version shapes; returns a copy with trailing slashes and a leading 'v' removed."""
     params = dict(params)
     for name in ("login_url", "instance_url"):
@@ -199,26 +192,26 @@ def normalise_params(params):
 class RequestCounter:
     """Counts every HTTP request sent to Salesforce, logins and retries included."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.count = 0
 
 
 class CountingAdapter(HTTPAdapter):
     """Transport adapter that counts requests and applies the default timeout."""
 
-    def __init__(self, counter, timeout, **kwargs):
+    def __init__(self, counter: RequestCounter, timeout: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.counter = counter
         self.default_timeout = timeout
 
-    def send(self, request, **kwargs):
+    def send(self, request: Any, **kwargs: Any) -> Any:
         self.counter.count += 1
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         return super().send(request, **kwargs)
 
 
-def new_http_session(params, counter):
+def new_http_session(params: dict, counter: RequestCounter) -> Any:
     """A requests.Session that honours validate_certs, ca_path and timeout, and counts requests.
 
     The REST client and the Metadata (zeep) transport each get one, built the same way.
@@ -245,7 +238,8 @@ def new_http_session(params, counter):
 class LoginResult:
     """What a login gives: where the org lives and the bearer token for it."""
 
-    def __init__(self, instance_url, access_token, flow, org_id=None, user_id=None):
+    def __init__(self, instance_url: str, access_token: str, flow: str, org_id: Optional[str] = None,
+                 user_id: Optional[str] = None) -> None:
         self.instance_url = instance_url
         self.access_token = access_token
         self.flow = flow
@@ -253,7 +247,7 @@ class LoginResult:
         self.user_id = user_id
 
 
-def transport_error(exc, url, action):
+def transport_error(exc: Exception, url: str, action: str) -> SalesforceConnectionError:
     """Turn a requests exception into a SalesforceConnectionError without echoing the request."""
     host = urlsplit(url).netloc or url
     if isinstance(exc, requests.exceptions.SSLError):
@@ -271,7 +265,7 @@ def transport_error(exc, url, action):
         % (host, action, _short_reason(exc)), url=host)
 
 
-def _short_reason(exc):
+def _short_reason(exc: Exception) -> str:
     text = str(exc)
     # urllib3 messages are long chains; the last parenthesis holds the real reason.
     match = re.search(r"\(Caused by [A-Za-z]+\((.*)\)\)$", text)
@@ -280,25 +274,25 @@ def _short_reason(exc):
     return text[:300]
 
 
-def _post(http, url, action, **kwargs):
+def _post(http: Any, url: str, action: str, **kwargs: Any) -> Any:
     try:
         return http.post(url, **kwargs)
     except requests.exceptions.RequestException as exc:
         raise transport_error(exc, url, action)
 
 
-def _local_name(tag):
+def _local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1].split(":")[-1]
 
 
-def _find_text(root, name):
+def _find_text(root: ET.Element, name: str) -> Optional[str]:
     for elem in root.iter():
         if _local_name(elem.tag) == name:
             return elem.text
     return None
 
 
-def soap_login(http, params):
+def soap_login(http: Any, params: dict) -> LoginResult:
     """SOAP partner login(): username + password + security token appended."""
     url = "%s/services/Soap/u/%s" % (params["login_url"], soap_login_version(params["api_version"]))
     password = (params.get("password") or "") + (params.get("security_token") or "")
@@ -337,14 +331,14 @@ def soap_login(http, params):
                        org_id=_find_text(root, "organizationId"), user_id=_find_text(root, "userId"))
 
 
-def soap_login_version(api_version):
+def soap_login_version(api_version: str) -> str:
     """The API version of the SOAP login URL: the requested one, at most SOAP_LOGIN_MAX_VERSION."""
-    def as_tuple(version):
+    def as_tuple(version: str) -> tuple:
         return tuple(int(part) for part in version.split("."))
     return api_version if as_tuple(api_version) <= as_tuple(SOAP_LOGIN_MAX_VERSION) else SOAP_LOGIN_MAX_VERSION
 
 
-def _token_request(http, params, flow, data, auth=None):
+def _token_request(http: Any, params: dict, flow: str, data: dict, auth: Optional[tuple] = None) -> LoginResult:
     url = "%s/services/oauth2/token" % params["login_url"]
     response = _post(http, url, "log in", data=data, auth=auth, headers={"Accept": "application/json"})
     try:
@@ -372,7 +366,7 @@ def _token_request(http, params, flow, data, auth=None):
     return LoginResult(instance_url, body["access_token"], flow, org_id=org_id, user_id=user_id)
 
 
-def jwt_audience(login_url):
+def jwt_audience(login_url: str) -> str:
     """The JWT 'aud' claim.
 
     Salesforce documents https://login.salesforce.com / https://test.salesforce.com (or an
@@ -388,7 +382,16 @@ def jwt_audience(login_url):
     return login_url
 
 
-def build_jwt_assertion(params, now=None):
+def import_jwt() -> Any:
+    """PyJWT, imported only by the logins that sign a JWT; MissingLibraryError when it is not installed."""
+    try:
+        import jwt
+    except ImportError:
+        raise MissingLibraryError("pyjwt[crypto]", traceback.format_exc())
+    return jwt
+
+
+def build_jwt_assertion(params: dict, now: Optional[float] = None) -> str:
     """RS256 assertion: iss=client_id, sub=username, aud=login host, exp=now+3 minutes."""
     if params.get("private_key_file"):
         try:
@@ -404,14 +407,17 @@ def build_jwt_assertion(params, now=None):
         aud=jwt_audience(params["login_url"]),
         exp=int((now if now is not None else time.time()) + JWT_LIFETIME_SECONDS),
     )
+    jwt = import_jwt()
     try:
         return jwt.encode(claims, key, algorithm="RS256")
+    except NotImplementedError:  # PyJWT without cryptography has no RS256
+        raise MissingLibraryError("pyjwt[crypto]", traceback.format_exc())
     except (ValueError, TypeError, jwt.exceptions.PyJWTError) as exc:
         source = "private_key_file %s" % params["private_key_file"] if params.get("private_key_file") else "private_key"
         raise ConfigurationError("%s is not a usable RSA private key in PEM format (%s)" % (source, type(exc).__name__))
 
 
-def login(http, params, flow):
+def login(http: Any, params: dict, flow: str) -> LoginResult:
     """Log in with the given flow; returns a LoginResult."""
     if flow == FLOW_PASSWORD:
         return soap_login(http, params)

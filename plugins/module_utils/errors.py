@@ -8,12 +8,19 @@
 Each error knows the keyword arguments it gives to ``fail_json``. Messages name the record and
 the field when Salesforce tells us which, and never carry request headers or bodies (they can
 hold tokens and passwords).
+
+Answers are classified by their code first: ``errorCode`` in REST error bodies, ``statusCode``
+in record results and Metadata API answers. The message text is read only where one code is
+shared by different situations (see ``_by_text``), then the HTTP status decides.
 """
 
 from __future__ import annotations
 
-# Error codes matched by meaning. Where the reference marks a code UNVERIFIED, the message
-# text is matched too (see classify_api_error).
+from typing import Any, Iterable, Optional
+
+from ansible.module_utils.basic import missing_required_lib
+
+# Error codes by meaning [ERRCODES, StatusCode enum of the WSDL].
 LOCK_CODES = frozenset(["UNABLE_TO_LOCK_ROW"])
 LIMIT_CODES = frozenset(["REQUEST_LIMIT_EXCEEDED"])
 SESSION_CODES = frozenset(["INVALID_SESSION_ID"])
@@ -22,16 +29,21 @@ NOT_FOUND_CODES = frozenset(["NOT_FOUND", "ENTITY_IS_DELETED"])
 LICENSE_CODES = frozenset(["LICENSE_LIMIT_EXCEEDED"])
 ACCESS_CODES = frozenset(["INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY"])
 
+# A record that only reports the rollback another record caused (sObject Collections, allOrNone).
+ROLLED_BACK = "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+# A composite subrequest that only reports the rollback another subrequest caused.
+PROCESSING_HALTED = "PROCESSING_HALTED"
+
 
 class SalesforceError(Exception):
     """Base of every error raised by module_utils; modules catch only this."""
 
-    def __init__(self, message, **details):
+    def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.message = message
         self.details = {k: v for k, v in details.items() if v is not None}
 
-    def fail_kwargs(self):
+    def fail_kwargs(self) -> dict:
         """Keyword arguments for AnsibleModule.fail_json."""
         kwargs = dict(msg=self.message)
         kwargs.update(self.details)
@@ -46,7 +58,7 @@ class InputError(SalesforceError):
     turns it into ``fail_json``.
     """
 
-    def __init__(self, problems, prefix=None, **details):
+    def __init__(self, problems: Any, prefix: Optional[str] = None, **details: Any) -> None:
         problems = [problems] if isinstance(problems, str) else [p for p in problems if p]
         message = "; ".join(problems)
         if prefix:
@@ -59,7 +71,15 @@ class ConfigurationError(InputError):
     """The connection options do not make sense together (nothing was sent)."""
 
 
-def refuse(problems, prefix=None):
+class MissingLibraryError(SalesforceError):
+    """A Python library the task needs cannot be imported; reported like missing_required_lib, never raised raw."""
+
+    def __init__(self, library: str, import_traceback: Optional[str] = None) -> None:
+        super().__init__(missing_required_lib(library), exception=import_traceback)
+        self.library = library
+
+
+def refuse(problems: Optional[Iterable[Optional[str]]], prefix: Optional[str] = None) -> None:
     """Raise InputError when ``problems`` (a list of messages; None entries are no problem) has one."""
     problems = [problem for problem in problems or [] if problem]
     if problems:
@@ -86,7 +106,9 @@ class OutcomeUnknownError(SalesforceConnectionError):
 class ApiError(SalesforceError):
     """Salesforce answered with an error status or a failed record result."""
 
-    def __init__(self, message, status=None, error_code=None, fields=None, sobject=None, record=None, errors=None):
+    def __init__(self, message: str, status: Optional[int] = None, error_code: Optional[str] = None,
+                 fields: Optional[list] = None, sobject: Optional[str] = None, record: Optional[str] = None,
+                 errors: Optional[list] = None) -> None:
         super().__init__(message, status=status, error_code=error_code, fields=fields or None,
                          sobject=sobject, record=record, errors=errors)
         self.status = status
@@ -125,17 +147,28 @@ class DuplicateError(ApiError):
 
 
 class LicenseLimitError(ApiError):
-    """No seats left on a user licence or permission set licence."""
+    """No seats left on a user license or permission set license."""
 
 
 class PermissionDeniedError(ApiError):
     """The logged-in user may not do this."""
 
 
-def record_label(sobject, record=None, record_id=None):
+CLASS_OF_CODE = dict(
+    [(code, SessionExpiredError) for code in SESSION_CODES]
+    + [(code, RecordLockedError) for code in LOCK_CODES]
+    + [(code, RequestLimitError) for code in LIMIT_CODES]
+    + [(code, LicenseLimitError) for code in LICENSE_CODES]
+    + [(code, DuplicateError) for code in DUPLICATE_CODES]
+    + [(code, NotFoundError) for code in NOT_FOUND_CODES]
+    + [(code, PermissionDeniedError) for code in ACCESS_CODES]
+)
+
+
+def record_label(sobject: Optional[str], record: Optional[dict] = None, record_id: Optional[str] = None) -> str:
     """A human name for a record: ``User 'int.marketo@acme.com'`` or ``PermissionSet 0PS...``."""
     record = record or {}
-    for key in ("Username", "Name", "DeveloperName", "fullName", "MasterLabel"):
+    for key in ("Username", "Name", "DeveloperName", "fullName", "MasterLabel", "Field", "SobjectType"):
         value = record.get(key)
         if value:
             return "%s '%s'" % (sobject, value)
@@ -145,7 +178,7 @@ def record_label(sobject, record=None, record_id=None):
     return sobject or "request"
 
 
-def _normalise_errors(content):
+def _normalise_errors(content: Any) -> list[dict]:
     """Salesforce error bodies are a list of {message, errorCode|statusCode, fields}."""
     if isinstance(content, dict):
         content = [content]
@@ -164,35 +197,62 @@ def _normalise_errors(content):
     return errors
 
 
-def _error_class(status, code, message):
-    text = (message or "").lower()
-    if code in SESSION_CODES or status == 401:
+# Codes that do not say on their own what happened: the message text is read too (see _by_text).
+SHARED_CODES = ACCESS_CODES
+
+
+def _by_text(text: str) -> Optional[type]:
+    """The class of an answer whose code is shared by different situations, or unknown, from its text.
+
+    - Permission set license out of seats: Salesforce documents the text (Help KB 000390162,
+      ``All <PSL> permission set licenses are in use. ...``) but not the code. LICENSE_LIMIT_EXCEEDED
+      is likely (and classified by code); one report gives INSUFFICIENT_ACCESS_OR_READONLY, which a
+      plain access refusal shares, so there the text decides.
+    - Duplicate permission set license assignment: only the start of the text, ``duplicate value
+      found``, is known from a real org (Salesforce's own CLI treats that prefix as "already
+      assigned"); the code that comes with it is inferred. DUPLICATE_VALUE is classified by code;
+      under any other code (FIELD_INTEGRITY_EXCEPTION covers many refusals) the prefix decides.
+    """
+    if "permission set licenses are in use" in text:
+        return LicenseLimitError
+    if text.startswith("duplicate value found"):
+        return DuplicateError
+    return None
+
+
+def _by_status(status: Optional[int]) -> type:
+    if status == 401:
         return SessionExpiredError
-    if code in LOCK_CODES or "unable to obtain exclusive access" in text:
-        return RecordLockedError
-    if code in LIMIT_CODES or (status == 403 and "limit exceeded" in text):
-        return RequestLimitError
     if status is not None and status >= 500:
         return ServiceUnavailableError
-    # LICENSE_LIMIT_EXCEEDED for users; PSL seats are UNVERIFIED, matched on the documented text.
-    if code in LICENSE_CODES or "licenses are in use" in text or "license limit exceeded" in text:
-        return LicenseLimitError
-    # PSL duplicates: only the message prefix is verified ("duplicate value found").
-    if code in DUPLICATE_CODES or text.startswith("duplicate value found") or text.startswith("duplicate "):
-        return DuplicateError
-    if code in NOT_FOUND_CODES or status == 404:
+    if status == 404:
         return NotFoundError
-    if code in ACCESS_CODES or status == 403:
+    if status == 403:
         return PermissionDeniedError
     return ApiError
 
 
-def classify_api_error(status, content, action="call", sobject=None, record=None, record_id=None, resource=None):
-    """Turn an HTTP error answer (or failed record result) into the matching ApiError subclass."""
+def error_class(status: Optional[int], code: Optional[str], message: Optional[str]) -> type:
+    """The ApiError subclass of an answer: by its code; by its text where the code is shared or unknown; by its status."""
+    by_code = CLASS_OF_CODE.get(code)
+    if by_code is not None and code not in SHARED_CODES:
+        return by_code
+    return _by_text((message or "").lower()) or by_code or _by_status(status)
+
+
+def classify_api_error(status: Optional[int], content: Any, action: str = "call", sobject: Optional[str] = None,
+                       record: Optional[dict] = None, record_id: Optional[str] = None,
+                       resource: Optional[str] = None, what: Optional[str] = None) -> ApiError:
+    """Turn an HTTP error answer (or failed record result) into the matching ApiError subclass.
+
+    The message reads ``Salesforce refused to <what>``; ``what`` defaults to the action and the
+    record (or resource) it was done to.
+    """
     errors = _normalise_errors(content)
     first = errors[0] if errors else dict(code=None, message="", fields=[])
-    cls = _error_class(status, first["code"], first["message"])
-    target = record_label(sobject, record, record_id) if sobject else (resource or "Salesforce")
+    cls = error_class(status, first["code"], first["message"])
+    if what is None:
+        what = "%s %s" % (action, record_label(sobject, record, record_id) if sobject else (resource or "Salesforce"))
     parts = []
     for err in errors:
         text = err["code"] or "error"
@@ -202,7 +262,7 @@ def classify_api_error(status, content, action="call", sobject=None, record=None
             text += ": %s" % err["message"]
         parts.append(text)
     status_text = " (HTTP %s)" % status if status else ""
-    message = "Salesforce refused to %s %s%s: %s" % (action, target, status_text, "; ".join(parts) or "no details")
+    message = "Salesforce refused to %s%s: %s" % (what, status_text, "; ".join(parts) or "no details")
     return cls(
         message,
         status=status,
@@ -212,3 +272,25 @@ def classify_api_error(status, content, action="call", sobject=None, record=None
         record=record_label(sobject, record, record_id) if sobject else None,
         errors=errors if len(errors) > 1 else None,
     )
+
+
+def combine(failures: list[ApiError]) -> ApiError:
+    """One error naming every failure (of the class of the first): what a batch of writes raises."""
+    if len(failures) == 1:
+        return failures[0]
+    first = failures[0]
+    return type(first)("; ".join(f.message for f in failures), status=first.status, error_code=first.error_code,
+                       fields=first.fields, sobject=first.sobject, record=first.record)
+
+
+def is_halted(body: Any) -> bool:
+    """True for a subrequest body that only reports the rollback another one caused (PROCESSING_HALTED)."""
+    errors = body if isinstance(body, list) else [body]
+    return bool(errors) and all(
+        isinstance(e, dict) and (e.get("errorCode") or e.get("statusCode")) == PROCESSING_HALTED for e in errors)
+
+
+def only_rolled_back(result: dict) -> bool:
+    """True for a failed record result that only reports the rollback another record caused."""
+    errors = result.get("errors") or []
+    return bool(errors) and all(e.get("statusCode") == ROLLED_BACK for e in errors)

@@ -5,6 +5,9 @@
 
 """Metadata API CRUD calls on top of ``SalesforceClient.metadata`` (simple-salesforce's sf.mdapi).
 
+Only the modules that read or write metadata import this file; simple-salesforce and zeep are
+imported by the client on the first call (client.import_metadata_libraries).
+
 sf.mdapi answers with zeep objects, reads a missing name as a Metadata object whose fullName is
 None, and reports a failed save as a plain ``Exception`` whose text lists
 ``<fullName>: (<statusCode>, <message>),`` (reference 1.7). These helpers return plain dicts and
@@ -14,13 +17,10 @@ raise the collection's ApiError subclasses instead, so retries and messages work
 from __future__ import annotations
 
 import re
+from typing import Any, Callable, Iterable, NoReturn, Optional
 
+from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
 from ansible_collections.sfops.integration.plugins.module_utils.errors import classify_api_error
-
-try:
-    from zeep.helpers import serialize_object
-except ImportError:
-    serialize_object = None  # reported by SalesforceModule.run through client.missing_libraries()
 
 COMPONENTS_PER_CALL = 10  # reference 1.7: 10 components per read, save or delete call
 
@@ -28,19 +28,19 @@ COMPONENTS_PER_CALL = 10  # reference 1.7: 10 components per read, save or delet
 _SAVE_ERROR = re.compile(r"\n(?P<name>[^\n]*?): \((?P<code>[A-Za-z_]+), (?P<message>.*?)\), (?=\n|$)", re.S)
 
 
-def chunks(items, size=COMPONENTS_PER_CALL):
+def chunks(items: Iterable, size: int = COMPONENTS_PER_CALL) -> list[list]:
     """``items`` in lists of at most ``size``."""
     items = list(items)
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-def parse_save_errors(text):
+def parse_save_errors(text: Optional[str]) -> list[dict]:
     """[{statusCode, message, fullName}] from simple-salesforce's save error text ([] if unparsable)."""
     return [dict(statusCode=m.group("code"), message=m.group("message").strip(), fullName=m.group("name"))
             for m in _SAVE_ERROR.finditer(text or "")]
 
 
-def _raise_save_error(exc, action, md_type, record):
+def _raise_save_error(exc: Exception, action: str, md_type: str, record: dict) -> NoReturn:
     """Re-raise simple-salesforce's plain Exception for success=false as the matching ApiError."""
     errors = parse_save_errors(str(exc))
     if not errors:
@@ -48,28 +48,29 @@ def _raise_save_error(exc, action, md_type, record):
     raise classify_api_error(None, errors, action=action, sobject=md_type, record=record)
 
 
-def _is_failed_result(exc):
+def _is_failed_result(exc: Exception) -> bool:
     # simple-salesforce raises exactly Exception (no subclass) for success=false results;
     # anything more specific is a transport or SOAP fault and goes to the client's mapping.
     return exc.__class__ is Exception
 
 
-def list_names(client, md_type):
+def list_names(client: SalesforceClient, md_type: str) -> list[str]:
     """fullNames of every component of ``md_type`` (one listMetadata call)."""
     rows = client.metadata(lambda md: md.list_metadata(md.ListMetadataQuery(type=md_type)), action="list",
                            resource="%s metadata" % md_type)
     return [row.fullName for row in rows or [] if getattr(row, "fullName", None)]
 
 
-def _read_chunk(client, md_type, names):
+def _read_chunk(client: SalesforceClient, md_type: str, names: list[str]) -> list[dict]:
     answer = client.metadata(lambda md: getattr(md, md_type).read(names), action="read",
                              resource="%s metadata" % md_type)
+    from zeep.helpers import serialize_object  # loaded with the Metadata API client by the call above
     records = answer if isinstance(answer, list) else [answer]
     # A name that does not exist comes back as a Metadata object with fullName None (reference 1.7).
     return [serialize_object(record, dict) for record in records if getattr(record, "fullName", None)]
 
 
-def read(client, md_type, names):
+def read(client: SalesforceClient, md_type: str, names: Iterable[str]) -> list[dict]:
     """The components named ``names`` as dicts (fullName and fields); missing names are left out."""
     records = []
     for chunk in chunks(names):
@@ -77,12 +78,13 @@ def read(client, md_type, names):
     return records
 
 
-def save(client, md_type, operation, record, find_existing=None):
+def save(client: SalesforceClient, md_type: str, operation: str, record: dict,
+         find_existing: Optional[Callable[[], Any]] = None) -> Any:
     """createMetadata/updateMetadata/upsertMetadata of one component (a dict of its fields).
 
     A create is not blindly repeated after a dropped connection: ``find_existing`` re-reads it.
     """
-    def call(md):
+    def call(md: Any) -> bool:
         typed = getattr(md, md_type)
         try:
             getattr(typed, operation)([typed(**record)])
@@ -93,12 +95,12 @@ def save(client, md_type, operation, record, find_existing=None):
         return True
 
     return client.metadata(call, action=operation, resource="%s metadata" % md_type,
-                           safe_to_repeat=operation != "create", find_existing=find_existing)
+                           safe_to_repeat=operation != "create", find_existing=find_existing, write=True)
 
 
-def delete(client, md_type, names):
+def delete(client: SalesforceClient, md_type: str, names: Iterable[str]) -> None:
     """deleteMetadata of the components named ``names``."""
-    def call(md, chunk):
+    def call(md: Any, chunk: list[str]) -> None:
         try:
             getattr(md, md_type).delete(chunk)
         except Exception as exc:  # pylint: disable=broad-except
@@ -107,4 +109,5 @@ def delete(client, md_type, names):
             raise
 
     for chunk in chunks(names):
-        client.metadata(lambda md, names=chunk: call(md, names), action="delete", resource="%s metadata" % md_type)
+        client.metadata(lambda md, names=chunk: call(md, names), action="delete", resource="%s metadata" % md_type,
+                        write=True)

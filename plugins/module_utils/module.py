@@ -8,18 +8,22 @@
 A module declares its own options and a ``run(module)`` function that reads, compares and
 writes through ``module.client``, and returns ``module.finish(...)``: the change record, the diff
 and the rest of its result (docs/module_template.md). This class merges the connection options,
-checks the Python libraries, builds the client, turns every SalesforceError (InputError for bad
-input included) into the one ``fail_json`` and adds ``api_requests`` to every result, failed or not.
+checks the Python libraries every module needs (the others are checked where they are used, and
+reported the same way), builds the client (read-only in check mode), turns every SalesforceError
+(InputError for bad input included) into the one ``fail_json`` and adds ``api_requests`` to every
+result, failed or not.
 """
 
 from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient, missing_libraries
 from ansible_collections.sfops.integration.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE
-from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError, SalesforceError, refuse
+from ansible_collections.sfops.integration.plugins.module_utils.errors import SalesforceError, refuse
 from ansible_collections.sfops.integration.plugins.module_utils.state import diff
 
 
@@ -30,7 +34,7 @@ LOGIN_OPTIONS = ("username", "password")  # renamed together, so a module never 
 class SalesforceModule:
     """AnsibleModule with the connection options and one lazily built SalesforceClient."""
 
-    def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
+    def __init__(self, argument_spec: Optional[dict] = None, supports_check_mode: bool = True, **kwargs: Any) -> None:
         argument_spec = argument_spec or {}
         # A module that manages a user owns ``username`` (and maybe ``password``): the managed user's. Its
         # login options are then called ``login_username``/``login_password`` (same SF_* fallbacks).
@@ -40,43 +44,42 @@ class SalesforceModule:
         spec = dict((self.connection_options[name], option) for name, option in CONNECTION_ARGUMENT_SPEC.items())
         spec.update(argument_spec)
         self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
-        self._client = None
+        self._client: Optional[SalesforceClient] = None
 
     @property
-    def params(self):
+    def params(self) -> dict:
         return self.ansible.params
 
     @property
-    def check_mode(self):
+    def check_mode(self) -> bool:
         return self.ansible.check_mode
 
     @property
-    def diff_mode(self):
+    def diff_mode(self) -> bool:
         return self.ansible._diff
 
-    def warn(self, message):
+    def warn(self, message: str) -> None:
         self.ansible.warn(message)
 
-    def refuse(self, problems, prefix=None):
+    def refuse(self, problems: Optional[Iterable[Optional[str]]], prefix: Optional[str] = None) -> None:
         """Refuse the input when ``problems`` lists any (all of them in one message); nothing was written."""
         refuse(problems, prefix)
 
-    def fail(self, msg, **details):
-        """Refuse the input with one clear message (nothing was written): raises InputError."""
-        raise InputError(msg, **details)
-
     @property
-    def client(self):
-        """The Salesforce client; built (and options checked) on first use. Logs in on first call."""
+    def client(self) -> SalesforceClient:
+        """The Salesforce client; built (and options checked) on first use. Logs in on first call.
+
+        In check mode it refuses every write: modules plan in check mode and write nothing.
+        """
         if self._client is None:
             connection_params = dict((name, self.params.get(option)) for name, option in self.connection_options.items())
-            self._client = SalesforceClient(connection_params)
+            self._client = SalesforceClient(connection_params, read_only=self.check_mode)
         return self._client
 
-    def _api_requests(self):
+    def _api_requests(self) -> int:
         return self._client.api_requests if self._client is not None else 0
 
-    def finish(self, change, before, after, **result):
+    def finish(self, change: dict, before: Any, after: Any, **result: Any) -> dict:
         """Result of a managed resource: the ``change`` record, ``changed``, the ``diff`` and the rest.
 
         ``change`` is the record of the module's plan (module_utils/change.py); ``changed`` follows
@@ -89,16 +92,16 @@ class SalesforceModule:
         result["diff"] = diff(before, after)
         return result
 
-    def exit_json(self, **result):
+    def exit_json(self, **result: Any) -> None:
         result.setdefault("changed", False)
         result["api_requests"] = self._api_requests()
         self.ansible.exit_json(**result)
 
-    def fail_json(self, **result):
+    def fail_json(self, **result: Any) -> None:
         result["api_requests"] = self._api_requests()
         self.ansible.fail_json(**result)
 
-    def run(self, func):
+    def run(self, func: Callable[["SalesforceModule"], Optional[dict]]) -> None:
         """Call ``func(self)`` and exit with its result, or fail with the mapped error."""
         for name, import_traceback in missing_libraries():
             self.ansible.fail_json(msg=missing_required_lib(name), exception=import_traceback)

@@ -9,12 +9,12 @@ System permission names are not hard-coded: an org has hundreds and each release
 the valid names are read from the describe of PermissionSet (or Profile), every boolean field
 called ``Permissions<Name>``. What is fixed here is what the documentation fixes: the object and
 field access dependencies (Object Reference, ObjectPermissions and FieldPermissions) and the
-list of permissions the seeds say an integration user must not have.
+list of permissions an integration user must not have.
 """
 
 from __future__ import annotations
 
-import difflib
+from typing import Iterable, Optional
 
 PERMISSION_PREFIX = "Permissions"
 
@@ -63,34 +63,12 @@ ADMIN_PROFILE_PERMISSIONS = dict(ModifyAllData="Modify All Data", ViewAllData="V
                                  ManageUsers="Manage Users", CustomizeApplication="Customize Application",
                                  AuthorApex="Author Apex")
 
-# The user licence of integration users (reference 3.3, 3.12).
-INTEGRATION_USER_LICENSE = "Salesforce Integration"
-
-
-def closest(name, candidates, count=3):
-    """Up to ``count`` candidates that look like ``name`` (case-insensitive), best first."""
-    by_lower = {}
-    for candidate in candidates:
-        by_lower.setdefault(candidate.lower(), candidate)
-    matches = difflib.get_close_matches(name.lower(), list(by_lower), n=count, cutoff=0.6)
-    return [by_lower[m] for m in matches]
-
-
-def unknown_message(kind, unknown, candidates):
-    """``unknown system permission 'ApiEnable' (did you mean ApiEnabled?)`` for each offender."""
-    parts = []
-    for name in unknown:
-        hints = closest(name, candidates)
-        hint = " (did you mean %s?)" % ", ".join(hints) if hints else ""
-        parts.append("'%s'%s" % (name, hint))
-    return "unknown %s %s" % (kind, "; ".join(parts))
-
 
 class SystemPermissionCatalogue:
     """The system permissions an object (PermissionSet or Profile) has, from its describe."""
 
-    def __init__(self, describe):
-        self.labels = {}
+    def __init__(self, describe: dict) -> None:
+        self.labels: dict = {}
         for field in describe.get("fields") or []:
             name = field.get("name") or ""
             if name.startswith(PERMISSION_PREFIX) and field.get("type") == "boolean" and len(name) > len(PERMISSION_PREFIX):
@@ -98,17 +76,17 @@ class SystemPermissionCatalogue:
         self._by_lower = dict((name.lower(), name) for name in self.labels)
 
     @property
-    def names(self):
+    def names(self) -> list[str]:
         return sorted(self.labels)
 
-    def canonical(self, name):
+    def canonical(self, name: Optional[str]) -> Optional[str]:
         """``ApiEnabled`` for ``apienabled``, ``PermissionsApiEnabled`` or ``permissionsAPIENABLED``; else None."""
         text = (name or "").strip()
         if text.lower().startswith(PERMISSION_PREFIX.lower()) and text.lower() not in self._by_lower:
             text = text[len(PERMISSION_PREFIX):]
         return self._by_lower.get(text.lower())
 
-    def resolve(self, names):
+    def resolve(self, names: Optional[Iterable[str]]) -> tuple[list[str], list[str]]:
         """(canonical names sorted and unique, names not found)."""
         found, unknown = set(), []
         for name in names or []:
@@ -119,18 +97,18 @@ class SystemPermissionCatalogue:
                 found.add(canonical)
         return sorted(found), unknown
 
-    def field(self, name):
+    def field(self, name: str) -> str:
         return PERMISSION_PREFIX + name
 
-    def label(self, name):
+    def label(self, name: str) -> str:
         return self.labels.get(name, name)
 
-    def enabled(self, record):
+    def enabled(self, record: dict) -> list[str]:
         """Canonical names of the permissions a PermissionSet/Profile record has switched on."""
         return sorted(name for name in self.labels if record.get(PERMISSION_PREFIX + name) is True)
 
 
-def complete_object_access(access):
+def complete_object_access(access: Optional[Iterable[str]]) -> list[str]:
     """The effective access list: what was asked plus what it implies, in canonical order."""
     wanted = set(access or [])
     for level in list(wanted):
@@ -138,17 +116,17 @@ def complete_object_access(access):
     return [level for level in OBJECT_ACCESS_ORDER if level in wanted]
 
 
-def object_access_from_record(record):
+def object_access_from_record(record: dict) -> list[str]:
     """Access words of an ObjectPermissions row."""
     return [level for level in OBJECT_ACCESS_ORDER if record.get(OBJECT_ACCESS_FIELDS[level]) is True]
 
 
-def object_access_record(access):
+def object_access_record(access: Iterable[str]) -> dict:
     """ObjectPermissions flags for an access list (every flag set, so absent ones are switched off)."""
     return dict((field, level in access) for level, field in OBJECT_ACCESS_FIELDS.items())
 
 
-def field_access_from_record(record):
+def field_access_from_record(record: dict) -> Optional[str]:
     """``edit``, ``read`` or None for a FieldPermissions row."""
     if record.get("PermissionsEdit"):
         return "edit"
@@ -157,16 +135,16 @@ def field_access_from_record(record):
     return None
 
 
-def field_access_record(level):
+def field_access_record(level: Optional[str]) -> dict:
     """FieldPermissions flags for ``read`` or ``edit`` (edit implies read)."""
     return dict(PermissionsRead=level in FIELD_ACCESS_LEVELS, PermissionsEdit=level == "edit")
 
 
-def privileged_permissions(names):
+def privileged_permissions(names: Iterable[str]) -> list[str]:
     """The privileged ones among canonical system permission names."""
     return sorted(name for name in names if name in PRIVILEGED_PERMISSIONS)
 
 
-def admin_grade_permissions(record):
+def admin_grade_permissions(record: dict) -> list[str]:
     """The admin-grade permissions a Profile (or PermissionSet) record has switched on."""
     return [name for name in ADMIN_PROFILE_PERMISSIONS if record.get(PERMISSION_PREFIX + name) is True]

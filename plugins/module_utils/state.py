@@ -12,8 +12,10 @@ Salesforce.
 
 from __future__ import annotations
 
+from typing import Any, Iterable, Optional
 
-def same_value(desired, actual):
+
+def same_value(desired: Any, actual: Any) -> bool:
     """Equality the way Salesforce stores values: text compared as text, None and '' alike."""
     if desired in (None, "") and actual in (None, ""):
         return True
@@ -24,7 +26,7 @@ def same_value(desired, actual):
     return desired == actual
 
 
-def field_changes(desired, actual, case_insensitive=()):
+def field_changes(desired: dict, actual: Optional[dict], case_insensitive: Iterable[str] = ()) -> dict:
     """{field: desired value} for every managed field (desired value not None) that differs.
 
     ``case_insensitive`` names fields Salesforce compares without case (Username, Email).
@@ -43,7 +45,7 @@ def field_changes(desired, actual, case_insensitive=()):
     return changes
 
 
-def set_changes(desired, actual, purge):
+def set_changes(desired: Iterable, actual: Iterable, purge: bool) -> tuple[list, list]:
     """(to add, to remove) between two collections of keys; removals only when ``purge``."""
     desired_set, actual_set = set(desired), set(actual)
     to_add = sorted(desired_set - actual_set)
@@ -51,7 +53,7 @@ def set_changes(desired, actual, purge):
     return to_add, to_remove
 
 
-def index_by(records, key, lower=True):
+def index_by(records: Optional[Iterable[dict]], key: str, lower: bool = True) -> dict:
     """{record[key] (lower-cased): record} for a list of records."""
     indexed = {}
     for record in records or []:
@@ -62,7 +64,7 @@ def index_by(records, key, lower=True):
     return indexed
 
 
-def subquery_records(record, relationship):
+def subquery_records(record: Optional[dict], relationship: str) -> list[dict]:
     """Rows of a child subquery; Salesforce returns null (not an empty list) when there are none."""
     child = (record or {}).get(relationship)
     if not child:
@@ -70,6 +72,6 @@ def subquery_records(record, relationship):
     return list(child.get("records") or [])
 
 
-def diff(before, after):
+def diff(before: Any, after: Any) -> dict:
     """The ``diff`` value Ansible shows with --diff: the managed state before and after."""
     return dict(before=before if before is not None else {}, after=after if after is not None else {})

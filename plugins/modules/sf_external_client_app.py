@@ -289,10 +289,10 @@ import re
 
 from ansible_collections.sfops.integration.plugins.module_utils import metadata
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.client import soql
 from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, InputError, PermissionDeniedError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
-from ansible_collections.sfops.integration.plugins.module_utils.permissions import closest
+from ansible_collections.sfops.integration.plugins.module_utils.org import did_you_mean, id15
+from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
 
 APP = "ExternalClientApplication"
 GLOBAL = "ExtlClntAppGlobalOauthSettings"
@@ -449,12 +449,12 @@ class OrgNames:
                 "AND PermissionSet.PermissionsApiUserOnly = true", params["run_as_user"])))
         rows = {}
         if queries:
-            responses = client.composite([client.composite_query(ref, text) for ref, text in queries])
+            responses = client.read([client.composite_query(ref, text) for ref, text in queries])
             rows = dict((ref, client.composite_records(responses, ref)) for ref, _text in queries)
         # The names asked for, and those the app holds already (kept when the option is not given).
         self.sets = dict((r["Name"].lower(), r) for r in rows.get("current_sets", []) + rows.get("sets", []))
         self.profiles = dict((r["Name"].lower(), r) for r in rows.get("current_profiles", []) + rows.get("profiles", []))
-        self.names_by_id = dict((r["Id"][:15], r["Name"]) for key in ("current_sets", "current_profiles")
+        self.names_by_id = dict((id15(r["Id"]), r["Name"]) for key in ("current_sets", "current_profiles")
                                 for r in rows.get(key, []))
         self.user = (rows.get("user") or [None])[0]
         self.api_only = bool(rows.get("api_only"))
@@ -463,7 +463,7 @@ class OrgNames:
     def names_of(self, comma_separated):
         """Names for a policy's comma-separated ids (an id the org no longer has stays an id)."""
         ids = [i.strip() for i in (comma_separated or "").split(",") if i.strip()]
-        return sorted(self.names_by_id.get(i[:15], i) for i in ids)
+        return sorted(self.names_by_id.get(id15(i), i) for i in ids)
 
     def ids_of(self, kind, names):
         """(ids, problems) for names of permission sets or profiles."""
@@ -474,9 +474,7 @@ class OrgNames:
             sobject = "PermissionSet" if kind == "permission_sets" else "Profile"
             everything = [r["Name"] for r in self.client.query("SELECT Name FROM %s" % sobject)]
             for name in missing:
-                hint = closest(name, everything)
-                problems.append("%s: '%s' does not exist in this org%s" % (
-                    kind, name, " (did you mean %s?)" % ", ".join(hint) if hint else ""))
+                problems.append("%s: '%s' does not exist in this org%s" % (kind, name, did_you_mean(name, everything)))
         return [found[n.lower()]["Id"] for n in names if n.lower() in found], problems
 
     def run_as_problem(self, username):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: sf_integration_user
-short_description: One dedicated Salesforce user per integration, on the Salesforce Integration licence
+short_description: One dedicated Salesforce user per integration, on the Salesforce Integration license
 version_added: 0.1.0
 description:
   - Ensures a dedicated user for one external system (Marketo, an accounting system, ...). By default
     it gets the C(Minimum Access - API Only Integrations) profile, on the C(Salesforce Integration)
-    user licence.
+    user license.
   - Creates the user when missing. Updates only the options given whose value differs from what the
     org holds. Reactivates a deactivated user with O(state=present). Deactivates it with
     O(state=absent), as Salesforce users can never be deleted. Freezes or unfreezes it when O(frozen) is given.
@@ -21,13 +21,13 @@ description:
     be email-shaped and the alias at most 8 characters. The profile and the role must exist. Time zone,
     locale, language and email encoding must be values the org offers (read from the org's describe of
     User, so orgs with other values work too). Text must fit the org's field lengths.
-  - "Before creating or reactivating a user (or moving it to a profile on another licence) it checks that
-    the profile's user licence has a free seat, and fails with for example
+  - "Before creating or reactivating a user (or moving it to a profile on another license) it checks that
+    the profile's user license has a free seat, and fails with for example
     C(Salesforce Integration: 5 of 5 used) otherwise, also in check mode."
   - Refuses an admin-grade profile, one that is C(System Administrator) or grants Modify All Data,
     View All Data, Manage Users, Customize Application or Author Apex, unless
     O(allow_privileged_profile=true), which still warns.
-  - Reads the user, its profile, licence, role and login state and the org's profiles in one API request
+  - Reads the user, its profile, license, role and login state and the org's profiles in one API request
     (a composite request). Writes in one more request at most, a composite request with the user, its
     password and its freeze state, rolled back together when one part fails.
 extends_documentation_fragment:
@@ -84,7 +84,7 @@ options:
       - When not given, a new user gets V(Minimum Access - API Only Integrations) and an existing user
         keeps its profile.
       - If the profile does not exist, the error lists the profiles available for integration users
-        (those on the Salesforce Integration licence or with API Only User, and not admin-grade).
+        (those on the Salesforce Integration license or with API Only User, and not admin-grade).
     type: str
   role:
     description:
@@ -155,7 +155,7 @@ options:
   frozen:
     description:
       - V(true) freezes the user (C(UserLogin.IsFrozen)), so it cannot log in, but stays active and keeps its
-        licence seat. V(false) unfreezes it. Not given, the freeze state is left as it is.
+        license seat. V(false) unfreezes it. Not given, the freeze state is left as it is.
     type: bool
   security_token:
     description:
@@ -184,9 +184,9 @@ attributes:
     description: Shows every managed field of the user before and after.
     support: full
 notes:
-  - Users are never deleted, only deactivated. Deactivating frees the licence seat; the username stays
+  - Users are never deleted, only deactivated. Deactivating frees the license seat; the username stays
     taken.
-  - Assign permission sets and permission set licences with the modules made for them; this one manages
+  - Assign permission sets and permission set licenses with the modules made for them; this one manages
     the user record, its password and its freeze state.
 author:
   - sfops maintainers (@sfops)
@@ -285,7 +285,7 @@ user:
       type: str
       sample: Minimum Access - API Only Integrations
     license:
-      description: Name of the profile's user licence.
+      description: Name of the profile's user license.
       type: str
       sample: Salesforce Integration
     role:
@@ -326,26 +326,26 @@ api_requests:
 """
 
 import re
-from urllib.parse import quote_plus
 
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.client import is_halted, soql
 from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     ApiError,
-    DuplicateError,
     InputError,
     LicenseLimitError,
-    classify_api_error,
     refuse,
 )
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
-from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
-    ADMIN_PROFILE_PERMISSIONS,
-    INTEGRATION_USER_LICENSE,
-    PERMISSION_PREFIX,
-    admin_grade_permissions,
-    closest,
+from ansible_collections.sfops.integration.plugins.module_utils.org import (
+    admin_grade_reasons,
+    describe_field,
+    did_you_mean,
+    is_integration_profile,
+    out_of_seats,
+    picklist_values,
+    seats_text,
 )
+from ansible_collections.sfops.integration.plugins.module_utils.permissions import ADMIN_PROFILE_PERMISSIONS, PERMISSION_PREFIX
+from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
 from ansible_collections.sfops.integration.plugins.module_utils.state import field_changes, subquery_records
 
 # ---- what the module manages ----------------------------------------------------------------------
@@ -366,7 +366,6 @@ CREATE_DEFAULTS = dict(time_zone="GMT", locale="en_US", language="en_US", email_
                        marketing_user=False)
 REQUIRED_ON_CREATE = ("email", "last_name")
 DEFAULT_PROFILE = "Minimum Access - API Only Integrations"
-ADMIN_PROFILE = "System Administrator"
 
 USERNAME_MAX = 80  # [OBJREF User] string(80)
 ALIAS_MAX = 8
@@ -462,25 +461,17 @@ def option_problems(params):
     return problems
 
 
-def picklist_values(describe, field):
-    """Active values of a User picklist, from the org's describe."""
-    for item in (describe or {}).get("fields") or []:
-        if item.get("name") == field:
-            return [v["value"] for v in item.get("picklistValues") or [] if v.get("active", True)], item.get("label")
-    return None, field
-
-
 def canonical_picklist(option, value, describe):
     """The org's spelling of ``value`` for a picklist option; raises InputError when the org lacks it."""
-    values, label = picklist_values(describe, USER_FIELDS[option])
+    field = USER_FIELDS[option]
+    values = picklist_values(describe, field)
     if values is None:
         return value  # the describe does not list the field: leave the check to Salesforce
     by_lower = dict((v.lower(), v) for v in values)
     if value.lower() in by_lower:
         return by_lower[value.lower()]
-    hints = closest(value, values)
-    hint = " (did you mean %s?)" % ", ".join(hints) if hints else ""
-    raise InputError("%s '%s' is not a valid %s in this org%s" % (option, value, label, hint))
+    raise InputError("%s '%s' is not a valid %s in this org%s"
+                     % (option, value, describe_field(describe, field).get("label"), did_you_mean(value, values)))
 
 
 def length_problems(fields, describe):
@@ -496,26 +487,16 @@ def length_problems(fields, describe):
     return problems
 
 
-# ---- profiles, roles and licences ------------------------------------------------------------------------
+# ---- profiles, roles and licenses ------------------------------------------------------------------------
 
 
-def licence_of(profile):
+def license_of(profile):
     return (profile or {}).get("UserLicense") or {}
 
 
-def admin_grade_labels(profile):
-    """Why a profile is admin-grade: its admin permissions, or being System Administrator."""
-    labels = [ADMIN_PROFILE_PERMISSIONS[name] for name in admin_grade_permissions(profile)]
-    if not labels and profile.get("Name") == ADMIN_PROFILE:
-        labels = ["System Administrator"]
-    return labels
-
-
 def integration_profiles(profiles):
-    """Profiles fit for integration users: on the integration licence or API only, never admin-grade."""
-    return [p["Name"] for p in profiles
-            if (licence_of(p).get("Name") == INTEGRATION_USER_LICENSE or p.get("PermissionsApiUserOnly"))
-            and not admin_grade_labels(p)]
+    """Names of the profiles fit for integration users (org.is_integration_profile)."""
+    return [p["Name"] for p in profiles if is_integration_profile(p, license_of(p).get("Name"))]
 
 
 def resolve_profile(name, profiles):
@@ -524,10 +505,9 @@ def resolve_profile(name, profiles):
         found = [p for p in profiles if match(p)]
         if found:
             return found[0]
-    hints = closest(name, [p["Name"] for p in profiles])
-    hint = " Did you mean %s?" % ", ".join(hints) if hints else ""
-    raise InputError("profile '%s' does not exist in this org.%s Profiles available for integration users: %s"
-                     % (name, hint, ", ".join(integration_profiles(profiles)) or "none"))
+    raise InputError("profile '%s' does not exist in this org%s. Profiles available for integration users: %s"
+                     % (name, did_you_mean(name, [p["Name"] for p in profiles]),
+                        ", ".join(integration_profiles(profiles)) or "none"))
 
 
 def resolve_role(name, roles):
@@ -543,12 +523,11 @@ def resolve_role(name, roles):
 
 
 def seat_problem(profile):
-    """``Salesforce Integration: 5 of 5 used`` when the profile's user licence has no free seat."""
-    licence = licence_of(profile)
-    total, used = licence.get("TotalLicenses"), licence.get("UsedLicenses")
-    if total is None or used is None or used < total:
+    """``Salesforce Integration: 5 of 5 used`` when the profile's user license has no free seat."""
+    user_license = license_of(profile)
+    if not out_of_seats(user_license):
         return None
-    return "%s: %d of %d used" % (licence.get("Name"), used, total)
+    return "%s: %s" % (user_license.get("Name"), seats_text(user_license))
 
 
 # ---- reading -------------------------------------------------------------------------------------------
@@ -579,10 +558,10 @@ def read_facts(client, params):
     subrequests = [client.composite_query("user", soql(USER_QUERY, params["username"]))]
     if present:
         subrequests.append(client.composite_query("profiles", PROFILE_QUERY))
-        subrequests.append(dict(method="GET", referenceId="describe", url=client.rest_path("sobjects/User/describe")))
+        subrequests.append(client.composite_describe("describe", "User"))
         if params.get("role"):
             subrequests.append(client.composite_query("roles", soql(ROLE_QUERY, params["role"], params["role"])))
-    responses = client.composite(subrequests)
+    responses = client.read(subrequests)
 
     def body(ref):
         return client.composite_body(responses, ref, action="read", resource=ref)
@@ -631,7 +610,7 @@ def desired_fields(params, creating):
 
 
 def check_privilege(params, profile, plan):
-    reasons = admin_grade_labels(profile)
+    reasons = admin_grade_reasons(profile)
     if not reasons:
         return
     text = "profile '%s' is admin-grade (%s)" % (profile["Name"], ", ".join(reasons))
@@ -644,7 +623,7 @@ def check_privilege(params, profile, plan):
 
 
 def needs_seat(record, profile, facts):
-    """Creating, reactivating or moving an active user to another licence takes a seat."""
+    """Creating, reactivating or moving an active user to another license takes a seat."""
     if record is None or not record.get("IsActive"):
         return True
     return facts.profile_of(record).get("UserLicenseId") != profile.get("UserLicenseId")
@@ -686,8 +665,8 @@ def check_seat(record, profile, facts, username):
         return
     problem = seat_problem(profile)
     if problem:
-        raise LicenseLimitError("No free seat on the user licence of profile '%s' for user %s: %s. Deactivate a "
-                                "user that is no longer needed or buy more licences."
+        raise LicenseLimitError("No free seat on the user license of profile '%s' for user %s: %s. Deactivate a "
+                                "user that is no longer needed or buy more licenses."
                                 % (profile["Name"], username, problem), error_code="LICENSE_LIMIT_EXCEEDED")
 
 
@@ -736,7 +715,7 @@ def plan_absent(facts):
 def user_view(record, profile, role_name, frozen):
     """The managed fields in option names, as the diff shows them."""
     view = dict((option, record.get(field)) for option, field in USER_FIELDS.items())
-    view.update(profile=profile.get("Name"), license=licence_of(profile).get("Name"), role=role_name,
+    view.update(profile=profile.get("Name"), license=license_of(profile).get("Name"), role=role_name,
                 active=bool(record.get("IsActive")), frozen=bool(frozen))
     return view
 
@@ -793,51 +772,39 @@ def write_subrequests(client, plan):
     subs = []
     user_ref = "@{user.id}" if plan.create else plan.user_id
     if plan.create:
-        subs.append(dict(method="POST", referenceId="user", url=client.rest_path("sobjects/User/"), body=plan.create))
+        subs.append(client.sobject_subrequest("user", "POST", "User", body=plan.create))
     elif plan.update:
         body = dict((k, None if v == "" else v) for k, v in plan.update.items())
-        subs.append(dict(method="PATCH", referenceId="user", url=client.rest_path("sobjects/User/%s" % plan.user_id),
-                         body=body))
+        subs.append(client.sobject_subrequest("user", "PATCH", "User", plan.user_id, body))
     if plan.password is not None:
-        subs.append(dict(method="POST", referenceId="password", body=dict(NewPassword=plan.password),
-                         url=client.rest_path("sobjects/User/%s/password" % user_ref)))
+        subs.append(client.rest_subrequest("password", "POST", "sobjects/User/%s/password" % user_ref,
+                                           dict(NewPassword=plan.password)))
     if plan.frozen is not None:
         login_ref = plan.login_id
         if plan.create:
             # The new user's UserLogin row, found by a query inside the same composite request.
             query = soql("SELECT Id FROM UserLogin WHERE UserId = '{:literal}'", user_ref)
-            subs.append(dict(method="GET", referenceId="login",
-                             url=client.rest_path("query/?q=" + quote_plus(query, safe="@{}'"))))
+            subs.append(client.composite_query("login", query, references=True))
             login_ref = "@{login.records[0].Id}"
-        subs.append(dict(method="PATCH", referenceId="freeze", body=dict(IsFrozen=plan.frozen),
-                         url=client.rest_path("sobjects/UserLogin/%s" % login_ref)))
+        subs.append(client.sobject_subrequest("freeze", "PATCH", "UserLogin", login_ref, dict(IsFrozen=plan.frozen)))
     return subs
 
 
-def raise_first_failure(responses, subrequests, username):
-    """Raise the error of the subrequest that failed (not the ones halted because of it)."""
-    failed = [(sub, responses.get(sub["referenceId"])) for sub in subrequests]
-    failed = [(sub, item) for sub, item in failed if item and (item.get("httpStatusCode") or 200) >= 300]
-    if not failed:
-        return
-    culprits = [(sub, item) for sub, item in failed if not is_halted(item.get("body"))] or failed
-    sub, item = culprits[0]
-    action = dict(POST="create", PATCH="update").get(sub["method"], "read")
-    if sub["referenceId"] == "password":
-        action = "set the password of"
-    sobject = "UserLogin" if sub["referenceId"] in ("login", "freeze") else "User"
-    raise classify_api_error(item.get("httpStatusCode"), item.get("body"), action=action, sobject=sobject,
-                             record=dict(Username=username) if sobject == "User" else None)
+def labels(plan, username):
+    """What each subrequest does, for Salesforce's refusals: ``create User 'x'``, ``set the password of User 'x'``."""
+    user = "User '%s'" % username
+    return dict(user="%s %s" % ("create" if plan.create else "update", user), password="set the password of " + user,
+                login="read UserLogin", freeze="update UserLogin")
 
 
 def explain(error, params):
     """Salesforce's own refusals as one message naming the option (duplicate username or nickname)."""
     fields = set(getattr(error, "fields", []) or [])
-    text = error.message.lower()
-    if isinstance(error, DuplicateError) and ("Username" in fields or "duplicate username" in text):
+    duplicate = error.error_code == "DUPLICATE_VALUE"  # the generic code: the field says which value
+    if error.error_code == "DUPLICATE_USERNAME" or (duplicate and "Username" in fields):
         return ("username '%s' is already taken by a user in this or another Salesforce org (usernames are unique "
                 "across all of Salesforce); choose another username" % params["username"].lower())
-    if isinstance(error, DuplicateError) and ("CommunityNickname" in fields or "duplicate nickname" in text):
+    if error.error_code == "DUPLICATE_COMM_NICKNAME" or (duplicate and "CommunityNickname" in fields):
         return ("nickname '%s' is already used by another user of this org; set the nickname option to a unique "
                 "value" % (params.get("nickname") or derive_nickname(params["username"].lower())))
     options = sorted(set(OPTION_OF_FIELD[f] for f in fields if f in OPTION_OF_FIELD))
@@ -860,15 +827,15 @@ def apply(client, plan, params):
             if plan.create else None
 
     try:
-        responses = client.composite(subrequests, all_or_none=True, find_existing=find_created_user)
-        if plan.create and "user" not in responses:
-            raise CreateInterrupted()
-        raise_first_failure(responses, subrequests, params["username"].lower())
+        responses = client.write(subrequests, "save user %s" % params["username"].lower(),
+                                 labels=labels(plan, params["username"].lower()), find_existing=find_created_user)
     except ApiError as error:
         message = explain(error, params)
         if message:
             raise type(error)(message, status=error.status, error_code=error.error_code, fields=error.fields)
         raise
+    if plan.create and "user" not in responses:
+        raise CreateInterrupted()
     return responses["user"]["body"]["id"] if plan.create else plan.user_id
 
 

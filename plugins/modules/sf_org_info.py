@@ -13,8 +13,8 @@ version_added: 0.1.0
 description:
   - Reads, in two API requests (one composite request with five queries, and C(/limits)), the
     facts a rollout of integration users depends on. The org's id, name, edition and whether it
-    is a sandbox. The daily API requests left. The seats of every user licence and permission set
-    licence. Whether Multi-Factor Authentication is required for API logins, and through which
+    is a sandbox. The daily API requests left. The seats of every user license and permission set
+    license. Whether Multi-Factor Authentication is required for API logins, and through which
     profiles and permission sets. The profiles an integration user can have.
   - Changes nothing.
 extends_documentation_fragment:
@@ -52,7 +52,7 @@ EXAMPLES = r"""
       - org.user_licenses
         | selectattr('name', 'equalto', 'Salesforce Integration')
         | map(attribute='available') | first | default(0) > 0
-    fail_msg: "{{ org.org.name }} has no free Salesforce Integration licence"
+    fail_msg: "{{ org.org.name }} has no free Salesforce Integration license"
 
 - name: Show the profiles integration users can get
   ansible.builtin.debug:
@@ -95,7 +95,7 @@ limits:
       type: dict
       sample: {"max": 100000, "remaining": 99412}
 user_licenses:
-  description: Every user licence with its seats.
+  description: Every user license with its seats.
   returned: success
   type: list
   elements: dict
@@ -104,7 +104,7 @@ user_licenses:
       description: UserLicense id.
       type: str
     name:
-      description: Licence name.
+      description: License name.
       type: str
       sample: Salesforce Integration
     definition_key:
@@ -126,7 +126,7 @@ user_licenses:
       type: int
       sample: 4
 permission_set_licenses:
-  description: Every permission set licence with its seats.
+  description: Every permission set license with its seats.
   returned: success
   type: list
   elements: dict
@@ -155,7 +155,7 @@ permission_set_licenses:
       description: Seats left.
       type: int
     expiration_date:
-      description: When the licence expires, if it does.
+      description: When the license expires, if it does.
       type: str
 mfa_for_api_logins:
   description:
@@ -178,8 +178,10 @@ mfa_for_api_logins:
       elements: str
 integration_profiles:
   description:
-    - Profiles suitable for integration users, those on the Salesforce Integration user licence
-      and any other API-only profile.
+    - Profiles suitable for integration users, those on the Salesforce Integration user license
+      and any other API-only profile, except admin-grade ones (C(System Administrator), or a profile
+      with Modify All Data, View All Data, Manage Users, Customize Application or Author Apex).
+      M(sfops.integration.sf_integration_user) lists the same profiles when a profile is not found.
   returned: success
   type: list
   elements: dict
@@ -192,7 +194,7 @@ integration_profiles:
       type: str
       sample: Minimum Access - API Only Integrations
     user_license:
-      description: Name of the profile's user licence.
+      description: Name of the profile's user license.
       type: str
       sample: Salesforce Integration
     api_only:
@@ -206,7 +208,8 @@ api_requests:
 """
 
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
-from ansible_collections.sfops.integration.plugins.module_utils.permissions import INTEGRATION_USER_LICENSE
+from ansible_collections.sfops.integration.plugins.module_utils.org import is_integration_profile, seats
+from ansible_collections.sfops.integration.plugins.module_utils.permissions import ADMIN_PROFILE_PERMISSIONS, PERMISSION_PREFIX
 
 # Five queries: the most one composite request may carry.
 QUERIES = dict(
@@ -215,22 +218,16 @@ QUERIES = dict(
                   "FROM UserLicense ORDER BY Name",
     permission_set_licenses="SELECT Id, DeveloperName, MasterLabel, Status, TotalLicenses, UsedLicenses, "
                             "ExpirationDate FROM PermissionSetLicense ORDER BY DeveloperName",
-    profiles="SELECT Id, Name, UserLicenseId, PermissionsApiUserOnly, PermissionsTwoFactorApi "
-             "FROM Profile ORDER BY Name",
+    profiles="SELECT Id, Name, UserLicenseId, PermissionsApiUserOnly, PermissionsTwoFactorApi, %s "
+             "FROM Profile ORDER BY Name" % ", ".join(PERMISSION_PREFIX + name for name in ADMIN_PROFILE_PERMISSIONS),
     mfa_permission_sets="SELECT Id, Name FROM PermissionSet "
                         "WHERE PermissionsTwoFactorApi = true AND IsOwnedByProfile = false ORDER BY Name",
 )
 
 
-def _seats(row):
-    total = row.get("TotalLicenses") or 0
-    used = row.get("UsedLicenses") or 0
-    return dict(total=total, used=used, available=max(0, total - used))
-
-
 def read_org_facts(client):
     """Run the five queries in one composite request and /limits in a second one."""
-    responses = client.composite([client.composite_query(ref, text) for ref, text in QUERIES.items()])
+    responses = client.read([client.composite_query(ref, text) for ref, text in QUERIES.items()])
     rows = {}
     for ref in QUERIES:
         rows[ref] = client.more_records(client.composite_body(responses, ref, action="query", resource=ref))
@@ -240,17 +237,16 @@ def read_org_facts(client):
 def summarise(rows, limits):
     """Shape the raw rows into the module's result."""
     org = rows["org"][0] if rows["org"] else {}
-    licences = [dict(id=r["Id"], name=r.get("Name"), definition_key=r.get("LicenseDefinitionKey"),
-                     status=r.get("Status"), **_seats(r)) for r in rows["user_licenses"]]
-    licence_names = dict((r["id"], r["name"]) for r in licences)
+    licenses = [dict(id=r["Id"], name=r.get("Name"), definition_key=r.get("LicenseDefinitionKey"),
+                     status=r.get("Status"), **seats(r)) for r in rows["user_licenses"]]
+    license_names = dict((r["id"], r["name"]) for r in licenses)
     psls = [dict(id=r["Id"], developer_name=r.get("DeveloperName"), label=r.get("MasterLabel"),
-                 status=r.get("Status"), expiration_date=r.get("ExpirationDate"), **_seats(r))
+                 status=r.get("Status"), expiration_date=r.get("ExpirationDate"), **seats(r))
             for r in rows["permission_set_licenses"]]
     integration_profiles = [
-        dict(id=p["Id"], name=p.get("Name"), user_license=licence_names.get(p.get("UserLicenseId")),
+        dict(id=p["Id"], name=p.get("Name"), user_license=license_names.get(p.get("UserLicenseId")),
              api_only=bool(p.get("PermissionsApiUserOnly")))
-        for p in rows["profiles"]
-        if licence_names.get(p.get("UserLicenseId")) == INTEGRATION_USER_LICENSE or p.get("PermissionsApiUserOnly")
+        for p in rows["profiles"] if is_integration_profile(p, license_names.get(p.get("UserLicenseId")))
     ]
     mfa_profiles = [p.get("Name") for p in rows["profiles"] if p.get("PermissionsTwoFactorApi")]
     mfa_sets = [s.get("Name") for s in rows["mfa_permission_sets"]]
@@ -259,7 +255,7 @@ def summarise(rows, limits):
         org=dict(id=org.get("Id"), name=org.get("Name"), edition=org.get("OrganizationType"),
                  is_sandbox=org.get("IsSandbox"), instance_name=org.get("InstanceName")),
         limits=dict(daily_api_requests=dict(max=daily.get("Max"), remaining=daily.get("Remaining"))),
-        user_licenses=licences,
+        user_licenses=licenses,
         permission_set_licenses=psls,
         mfa_for_api_logins=dict(required=bool(mfa_profiles or mfa_sets), profiles=mfa_profiles,
                                 permission_sets=mfa_sets),

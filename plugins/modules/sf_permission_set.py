@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Creates, updates or deletes a permission set holding exactly the system, object and field
     permissions an integration needs, by default on the Salesforce API Integration permission set
-    licence.
+    license.
   - Permission, object and field names are checked against the org's describes before anything
     is written; each unknown name is reported with the closest valid names.
   - Object and field access is completed the way Salesforce's permission set editor completes it
@@ -21,7 +21,7 @@ description:
     V(modify_all_records) implies V(read), V(edit), V(delete) and V(view_all_records); field
     V(edit) implies V(read)). The result shows the effective permissions.
   - Reads cost one composite request (the set with its object permissions, field permissions and
-    assignments in one query, the licences and every describe); a create or an update is one
+    assignments in one query, the licenses and every describe); a create or an update is one
     all-or-none composite request, so a failure leaves the permission set as it was.
 extends_documentation_fragment:
   - sfops.integration.connection
@@ -45,16 +45,16 @@ options:
     type: str
   license:
     description:
-      - The licence the permission set is tied to (C(PermissionSet.LicenseId)).
-      - A permission set licence, by label or developer name (for example
-        V(Salesforce API Integration) or V(SalesforceAPIIntegrationPsl)), a user licence by name
-        (for example V(Salesforce Integration)), or V(none) for no licence. Matched case-insensitively.
-      - With a permission set licence, system permissions the licence does not allow (its
+      - The license the permission set is tied to (C(PermissionSet.LicenseId)).
+      - A permission set license, by label or developer name (for example
+        V(Salesforce API Integration) or V(SalesforceAPIIntegrationPsl)), a user license by name
+        (for example V(Salesforce Integration)), or V(none) for no license. Matched case-insensitively.
+      - With a permission set license, system permissions the license does not allow (its
         C(MaximumPermissions*) fields, read from the org) are refused before anything is written.
-      - Salesforce switches API Enabled on by itself in a set with a permission set licence that
+      - Salesforce switches API Enabled on by itself in a set with a permission set license that
         allows it; the module counts it as part of the desired permissions, so it is never
         reported as drift nor purged.
-      - Salesforce cannot change the licence of an existing permission set; see
+      - Salesforce cannot change the license of an existing permission set; see
         O(recreate_on_license_change).
     type: str
     default: Salesforce API Integration
@@ -118,7 +118,7 @@ options:
     default: true
   allow_privileged:
     description:
-      - Privileged permissions (the ones seed 002 says an integration user must not have, plus
+      - Privileged permissions (the ones an integration user must not have, plus
         Modify All Data, View All Data, Author Apex, Customize Application and Modify Metadata) and
         the object access V(view_all_records) and V(modify_all_records) are refused unless this is
         true. When true they are granted with a warning.
@@ -126,9 +126,9 @@ options:
     default: false
   recreate_on_license_change:
     description:
-      - Salesforce cannot change the licence of a permission set. When O(license) differs from the
-        existing set's licence the module fails, unless this is true; then the set is deleted and
-        created again with the new licence, and everyone assigned to it is assigned again, all in one
+      - Salesforce cannot change the license of a permission set. When O(license) differs from the
+        existing set's license the module fails, unless this is true; then the set is deleted and
+        created again with the new license, and everyone assigned to it is assigned again, all in one
         all-or-none request.
     type: bool
     default: false
@@ -149,13 +149,13 @@ attributes:
     description: Reads and validates everything as a real run does, and writes nothing.
     support: full
   diff_mode:
-    description: Shows the label, description, licence and the system, object and field permissions before and after.
+    description: Shows the label, description, license and the system, object and field permissions before and after.
     support: full
 notes:
   - System permission dependencies (for example Modify All Data needing View All Data) are not
     published by Salesforce; they are checked by Salesforce when the set is saved, and a refusal
     leaves the set unchanged.
-  - A user licence publishes no list of what it allows; Salesforce checks it when the set is saved.
+  - A user license publishes no list of what it allows; Salesforce checks it when the set is saved.
 author:
   - sfops maintainers (@sfops)
 seealso:
@@ -164,7 +164,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Marketo syncs leads, contacts and campaign members (seed 004), nothing else
+- name: Marketo syncs leads, contacts and campaign members, nothing else
   sfops.integration.sf_permission_set:
     name: Marketo_Integration
     label: Marketo Integration
@@ -190,7 +190,7 @@ EXAMPLES = r"""
       - field: Lead.HasOptedOutOfEmail
         access: edit
 
-- name: The accounting integration may only read and edit invoices and mark them paid (seed 003)
+- name: The accounting integration may only read and edit invoices and mark them paid
   sfops.integration.sf_permission_set:
     name: Accounting_Integration
     label: Accounting Integration
@@ -217,7 +217,7 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     var: plan.changes
 
-- name: Move an existing set to the permission set licence (it is recreated and reassigned)
+- name: Move an existing set to the permission set license (it is recreated and reassigned)
   sfops.integration.sf_permission_set:
     name: Accounting_Integration
     license: SalesforceAPIIntegrationPsl
@@ -257,7 +257,7 @@ permission_set:
       description: Description.
       type: str
     license:
-      description: Label of the permission set licence or name of the user licence, or V(none).
+      description: Label of the permission set license or name of the user license, or V(none).
       type: str
       sample: Salesforce API Integration
     system_permissions:
@@ -295,11 +295,11 @@ changes:
       type: dict
       sample: {"added": {"Invoice__c.Paid__c": ["edit"]}, "removed": {}}
     properties:
-      description: Label, description or licence values that change.
+      description: Label, description or license values that change.
       type: dict
       sample: {"label": "Marketo Integration"}
 recreated:
-  description: True when a licence change replaced the permission set (O(recreate_on_license_change)).
+  description: True when a license change replaced the permission set (O(recreate_on_license_change)).
   returned: when the set was (or in check mode would be) recreated
   type: bool
   sample: true
@@ -310,18 +310,22 @@ api_requests:
   sample: 3
 """
 
-import json
 import re
 
 from ansible_collections.sfops.integration.plugins.module_utils import system_permissions
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.client import (
-    COLLECTION_LIMIT,
-    COMPOSITE_LIMIT,
-    composite_succeeded,
-    soql,
-)
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
+from ansible_collections.sfops.integration.plugins.module_utils.org import (
+    NO_LICENSE,
+    License,
+    find_license,
+    license_by_id,
+    license_names,
+    licenses,
+    picklist_values,
+    unknown_message,
+)
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
     FIELD_ACCESS_LEVELS,
     OBJECT_ACCESS_FIELDS,
@@ -333,18 +337,16 @@ from ansible_collections.sfops.integration.plugins.module_utils.permissions impo
     field_access_record,
     object_access_from_record,
     object_access_record,
-    unknown_message,
 )
+from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
 from ansible_collections.sfops.integration.plugins.module_utils.state import field_changes
 
-NO_LICENCE = "none"
 SET_REF = "permissionSet"
 API_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # PermissionSet.Name [OBJREF PermissionSet]: letters, digits and single underscores, a letter first, no
 # underscore last, at most 80 characters.
 SET_NAME_RE = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)$")
 NAME_LENGTH = 80
-COMPOSITE_COLLECTIONS_LIMIT = 5  # query and collections subrequests per composite request
 
 SET_QUERY = (
     "SELECT Id, Name, Label, Description, LicenseId, "
@@ -353,7 +355,7 @@ SET_QUERY = (
     "(SELECT Id, AssigneeId, Assignee.Username FROM Assignments) "
     "FROM PermissionSet WHERE Name = {} AND IsOwnedByProfile = false" % ", ".join(OBJECT_ACCESS_FIELDS.values())
 )
-LICENCE_QUERY = "SELECT Id FROM PermissionSetLicense WHERE DeveloperName = {0} OR MasterLabel = {0} LIMIT 1"
+LICENSE_QUERY = "SELECT Id FROM PermissionSetLicense WHERE DeveloperName = {0} OR MasterLabel = {0} LIMIT 1"
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -391,12 +393,12 @@ def named_objects(params):
     return out
 
 
-def wants_licence(params):
-    return (params["license"] or "").strip().lower() not in (NO_LICENCE, "")
+def wants_license(params):
+    return (params["license"] or "").strip().lower() not in (NO_LICENSE, "")
 
 
 def read_subrequests(client, params):
-    """The one composite read: the set, its record, and (for state=present) licences and describes."""
+    """The one composite read: the set, its record, and (for state=present) licenses and describes."""
     subs = [
         client.composite_query(SET_REF, soql(SET_QUERY, params["name"])),
         client.sobject_subrequest("permissionSetRecord", "GET", "PermissionSet", "@{%s.records[0].Id}" % SET_REF),
@@ -406,14 +408,14 @@ def read_subrequests(client, params):
     subs += [
         client.composite_describe("describePermissionSet", "PermissionSet"),
         client.composite_describe("describeObjectPermissions", "ObjectPermissions"),
-        client.composite_query("licences", "SELECT Id, DeveloperName, MasterLabel FROM PermissionSetLicense"),
-        client.composite_query("userLicences", "SELECT Id, Name, MasterLabel FROM UserLicense"),
+        client.composite_query("licenses", "SELECT Id, DeveloperName, MasterLabel FROM PermissionSetLicense"),
+        client.composite_query("userLicenses", "SELECT Id, Name, MasterLabel FROM UserLicense"),
     ]
-    if wants_licence(params):
+    if wants_license(params):
         subs += [
-            client.composite_query("wantedLicence", soql(LICENCE_QUERY, params["license"].strip())),
-            client.sobject_subrequest("wantedLicenceRecord", "GET", "PermissionSetLicense",
-                                      "@{wantedLicence.records[0].Id}"),
+            client.composite_query("wantedLicense", soql(LICENSE_QUERY, params["license"].strip())),
+            client.sobject_subrequest("wantedLicenseRecord", "GET", "PermissionSetLicense",
+                                      "@{wantedLicense.records[0].Id}"),
         ]
     describe_refs = {}
     for index, name in enumerate(named_objects(params)):
@@ -422,24 +424,16 @@ def read_subrequests(client, params):
     return subs, describe_refs
 
 
-def run_composite_reads(client, subs):
-    """Every subrequest, in as few composite requests as the limits allow (later ones are describes)."""
-    responses = {}
-    for start in range(0, len(subs), COMPOSITE_LIMIT):
-        responses.update(client.composite(subs[start:start + COMPOSITE_LIMIT]))
-    return responses
-
-
 def child_rows(client, record, relationship):
     return client.more_records(record.get(relationship) or {})
 
 
 class OrgState:
-    """What the org holds: the set (or None), its children, the licences and the describes."""
+    """What the org holds: the set (or None), its children, the licenses and the describes."""
 
     def __init__(self, client, params):
         subs, describe_refs = read_subrequests(client, params)
-        responses = run_composite_reads(client, subs)
+        responses = client.read(subs)
         rows = client.composite_records(responses, SET_REF)
         self.set = rows[0] if rows else None
         self.record = {}
@@ -452,26 +446,18 @@ class OrgState:
         if params["state"] == "absent":
             return
         self.catalogue = SystemPermissionCatalogue(client.composite_body(responses, "describePermissionSet"))
-        self.permissionable_objects = picklist(client.composite_body(responses, "describeObjectPermissions"),
-                                               "SobjectType")
-        self.licences = client.composite_records(responses, "licences")
-        self.user_licences = client.composite_records(responses, "userLicences")
-        self.wanted_licence_record = responses["wantedLicenceRecord"]["body"] \
-            if composite_succeeded(responses, "wantedLicenceRecord") else None
-        self.describes = dict((name, responses[ref]["body"]) for name, ref in describe_refs.items()
-                              if composite_succeeded(responses, ref))
+        self.permissionable_objects = picklist_values(
+            client.composite_body(responses, "describeObjectPermissions"), "SobjectType") or []
+        self.licenses = licenses(client.composite_records(responses, "userLicenses"),
+                                 client.composite_records(responses, "licenses"))
+        self.wanted_license_record = client.optional_body(responses, "wantedLicenseRecord")
+        bodies = dict((name, client.optional_body(responses, ref)) for name, ref in describe_refs.items())
+        self.describes = dict((name, body) for name, body in bodies.items() if body is not None)
 
     @property
     def assignees(self):
         return sorted(((row.get("Assignee") or {}).get("Username") or row.get("AssigneeId") or "")
                       for row in self.assignments)
-
-
-def picklist(describe, field_name):
-    for field in describe.get("fields") or []:
-        if field.get("name") == field_name:
-            return [value["value"] for value in field.get("picklistValues") or [] if value.get("active", True)]
-    return []
 
 
 # ---- validating the options against the org ---------------------------------------------------------
@@ -553,54 +539,25 @@ class DesiredAccess:
         return offenders
 
 
-# ---- licences --------------------------------------------------------------------------------------------
+# ---- licenses --------------------------------------------------------------------------------------------
 
 
-class Licence:
-    def __init__(self, licence_id=None, name=NO_LICENCE, kind=None):
-        self.id = licence_id
-        self.name = name
-        self.kind = kind  # "psl", "user" or None
-
-    def same_as(self, licence_id):
-        return (self.id or "")[:15] == (licence_id or "")[:15]
-
-
-def licences_by_name(org):
-    """{lower-case name: Licence} for every permission set licence (label and developer name) and user licence."""
-    found = {}
-    for row in org.user_licences:
-        for key in (row.get("Name"), row.get("MasterLabel")):
-            if key:
-                found[key.lower()] = Licence(row["Id"], row.get("Name") or row.get("MasterLabel"), "user")
-    for row in org.licences:
-        for key in (row.get("DeveloperName"), row.get("MasterLabel")):
-            if key:
-                found[key.lower()] = Licence(row["Id"], row.get("MasterLabel") or row.get("DeveloperName"), "psl")
-    return found
-
-
-def resolve_licence(params, org):
-    """(wanted Licence or None, error message or None)."""
-    if not wants_licence(params):
-        return Licence(), None
+def resolve_license(params, org):
+    """(wanted License or None, error message or None)."""
+    if not wants_license(params):
+        return License(), None
     typed = params["license"].strip()
-    found = licences_by_name(org)
-    if typed.lower() in found:
-        return found[typed.lower()], None
-    names = [row.get("MasterLabel") for row in org.licences] + [row.get("DeveloperName") for row in org.licences]
-    names += [row.get("Name") for row in org.user_licences]
-    return None, unknown_message("licence", [typed], [n for n in names if n] + [NO_LICENCE])
+    found = find_license(typed, org.licenses)
+    if found:
+        return found, None
+    return None, unknown_message("license", [typed], license_names(org.licenses) + [NO_LICENSE])
 
 
-def current_licence(org):
-    licence_id = org.set.get("LicenseId") if org.set else None
-    if not licence_id:
-        return Licence()
-    for licence in licences_by_name(org).values():
-        if licence.same_as(licence_id):
-            return licence
-    return Licence(licence_id, licence_id, None)
+def current_license(org):
+    license_id = org.set.get("LicenseId") if org.set else None
+    if not license_id:
+        return License()
+    return license_by_id(license_id, org.licenses) or License(license_id, license_id, None)
 
 
 # ---- planning -------------------------------------------------------------------------------------------
@@ -675,17 +632,17 @@ def readable_fields(levels_by_field):
 class Plan:
     """Everything the run would change, and the permission set as it would be afterwards.
 
-    Changes are always measured against the existing set, also when a licence change recreates it
+    Changes are always measured against the existing set, also when a license change recreates it
     (``fresh``): the new set then gets the whole effective state.
     """
 
-    def __init__(self, params, org, desired, licence, fresh):
+    def __init__(self, params, org, desired, wanted_license, fresh):
         self.params = params
         self.org = org
-        self.licence = licence
+        self.license = wanted_license
         self.fresh = fresh
         purge = params["purge"]
-        forced = system_permissions.forced_by_licence(org.wanted_licence_record) if licence.kind == "psl" else []
+        forced = system_permissions.forced_by_license(org.wanted_license_record) if wanted_license.kind == "psl" else []
         enabled = org.catalogue.enabled(org.record) if org.set else []
         self.system = system_permissions.SystemPermissionPlan(desired.system, enabled, purge, forced)
         self.objects = AccessPlan(desired.objects, actual_objects(org), purge, OBJECT_ACCESS_ORDER)
@@ -701,7 +658,7 @@ class Plan:
     def changes(self):
         properties = dict((key.lower(), value) for key, value in self.properties.items())
         if self.fresh:
-            properties["license"] = self.licence.name
+            properties["license"] = self.license.name
         return dict(
             system_permissions=self.system.changes(),
             object_permissions=dict(added=self.objects.added, removed=self.objects.removed),
@@ -716,7 +673,7 @@ class Plan:
             name=record.get("Name") or self.params["name"],
             label=self.properties.get("Label", record.get("Label")),
             description=self.properties.get("Description", record.get("Description")),
-            license=self.licence.name,
+            license=self.license.name,
             system_permissions=self.system.after,
             object_permissions=self.objects.after,
             field_permissions=readable_fields(self.fields.after),
@@ -728,12 +685,12 @@ def readable_levels(levels_by_field):
     return dict((name, list(levels)) for name, levels in levels_by_field.items())
 
 
-def before_state(org, licence):
+def before_state(org, current):
     if not org.set:
         return {}
     return dict(
         name=org.set["Name"], label=org.set.get("Label"), description=org.set.get("Description"),
-        license=licence.name, system_permissions=org.catalogue.enabled(org.record),
+        license=current.name, system_permissions=org.catalogue.enabled(org.record),
         object_permissions=dict((name, levels) for name, (_id, levels) in actual_objects(org).items()),
         field_permissions=readable_fields(dict((name, levels) for name, (_id, levels) in actual_fields(org).items())),
         assignees=org.assignees,
@@ -778,29 +735,19 @@ def child_records(sobject, access_plan, key_fields, flags, parent_id, fresh):
     return creates, updates
 
 
-def chunked_subrequests(client, prefix, method, items):
-    """sObject Collections subrequests of up to 200 records (or ids, for DELETE) each."""
-    subs = []
-    for index, start in enumerate(range(0, len(items), COLLECTION_LIMIT)):
-        chunk = items[start:start + COLLECTION_LIMIT]
-        kwargs = dict(ids=chunk) if method == "DELETE" else dict(records=chunk)
-        subs.append(client.collection_subrequest("%s%d" % (prefix, index), method, **kwargs))
-    return subs
-
-
 def child_subrequests(client, plan, parent_id):
     subs = []
     for prefix, sobject, part, key_fields, flags in CHILDREN:
         creates, updates = child_records(sobject, getattr(plan, part), key_fields, flags, parent_id, plan.fresh)
-        subs += chunked_subrequests(client, prefix + "Creates", "POST", creates)
-        subs += chunked_subrequests(client, prefix + "Updates", "PATCH", updates)
+        subs += client.collection_subrequests(prefix + "Creates", "POST", records=creates)
+        subs += client.collection_subrequests(prefix + "Updates", "PATCH", records=updates)
     return subs
 
 
 def new_set_body(plan):
     params, old = plan.params, plan.org.set or {}
     body = dict(Name=old.get("Name") or params["name"], Label=params["label"] or old.get("Label") or params["name"],
-                LicenseId=plan.licence.id)
+                LicenseId=plan.license.id)
     description = params["description"] if params["description"] is not None else old.get("Description")
     if description is not None:
         body["Description"] = description
@@ -808,51 +755,19 @@ def new_set_body(plan):
     return body
 
 
-def is_heavy(sub):
-    return "/composite/sobjects" in sub["url"] or "/query" in sub["url"]
-
-
-def batches(subrequests):
-    """Split subrequests into composite requests within Salesforce's limits (one, unless very large)."""
-    groups, current, heavy = [], [], 0
-    for sub in subrequests:
-        if current and (len(current) == COMPOSITE_LIMIT or (is_heavy(sub) and heavy == COMPOSITE_COLLECTIONS_LIMIT)):
-            groups.append(current)
-            current, heavy = [], 0
-        current.append(sub)
-        heavy += is_heavy(sub)
-    return groups + [current] if current else groups
-
-
-def run_writes(client, subrequests, action, new_set_ref=None):
-    """Write in all-or-none composite requests; returns the new set's id when one is created.
-
-    Everything fits one request unless a set has more than about a thousand permission rows; later
-    requests then get the new set's id in place of the composite reference.
-    """
-    new_id = None
-    for group in batches(subrequests):
-        if new_id:
-            group = json.loads(json.dumps(group).replace("@{%s.id}" % new_set_ref, new_id))
-        responses = client.composite_atomic(group, action=action)
-        if new_set_ref in responses:
-            new_id = responses[new_set_ref]["body"]["id"]
-    return new_id
-
-
 def create_subrequests(client, plan):
-    """Create the set and all its children; with a licence change, replace the old set first."""
+    """Create the set and all its children; with a license change, replace the old set first."""
     subs = []
     org = plan.org
     if org.set:
-        subs += chunked_subrequests(client, "oldAssignments", "DELETE", [row["Id"] for row in org.assignments])
+        subs += client.collection_subrequests("oldAssignments", "DELETE", ids=[row["Id"] for row in org.assignments])
         subs.append(client.sobject_subrequest("oldSet", "DELETE", "PermissionSet", org.set["Id"]))
     subs.append(client.sobject_subrequest(SET_REF, "POST", "PermissionSet", body=new_set_body(plan)))
     parent = "@{%s.id}" % SET_REF
     subs += child_subrequests(client, plan, parent)
     assignments = [dict(attributes=dict(type="PermissionSetAssignment"), AssigneeId=row["AssigneeId"],
                         PermissionSetId=parent) for row in org.assignments]
-    return subs + chunked_subrequests(client, "assignments", "POST", assignments)
+    return subs + client.collection_subrequests("assignments", "POST", records=assignments)
 
 
 def update_subrequests(client, plan):
@@ -864,25 +779,40 @@ def update_subrequests(client, plan):
     return subs + child_subrequests(client, plan, plan.org.set["Id"])
 
 
+def delete_subrequests(client, org):
+    subs = client.collection_subrequests("assignments", "DELETE", ids=[row["Id"] for row in org.assignments])
+    return subs + [client.sobject_subrequest(SET_REF, "DELETE", "PermissionSet", org.set["Id"])]
+
+
+def write(client, plan):
+    """Create (or recreate) or update the set, all or none; returns its id.
+
+    Everything fits one composite request unless a set has more than about a thousand permission
+    rows; the client then splits it and later requests get the new set's id.
+    """
+    if plan.fresh:
+        responses = client.write(create_subrequests(client, plan), "create permission set %s" % plan.params["name"])
+        return responses[SET_REF]["body"]["id"]
+    client.write(update_subrequests(client, plan), "update permission set %s" % plan.org.set["Name"])
+    return plan.org.set["Id"]
+
+
 # ---- the module --------------------------------------------------------------------------------------
 
 
 def validate(module, org):
-    """Desired access and licence, or fail naming every bad input; nothing has been written yet."""
+    """Desired access and license, or refuse naming every bad input; nothing has been written yet."""
     params = module.params
     desired = DesiredAccess(params, org)
-    licence, licence_error = resolve_licence(params, org)
-    errors = [name_error(params["name"])] + desired.errors + [licence_error]
-    errors = [error for error in errors if error]
-    if errors:
-        module.fail("permission set %s: %s" % (params["name"], "; ".join(errors)))
-    if licence.kind == "psl":
-        refused = system_permissions.not_allowed_by_licence(desired.system, org.wanted_licence_record)
+    wanted, license_error = resolve_license(params, org)
+    problems = [name_error(params["name"])] + desired.errors + [license_error]
+    if wanted is not None and wanted.kind == "psl":
+        refused = system_permissions.not_allowed_by_license(desired.system, org.wanted_license_record)
         if refused:
-            module.fail("permission set %s: %s" % (
-                params["name"], system_permissions.licence_message(org.catalogue, refused, licence.name)))
+            problems.append(system_permissions.license_message(org.catalogue, refused, wanted.name))
+    module.refuse(problems, prefix="permission set %s" % params["name"])
     system_permissions.guard_privileged(module, desired.privileged(), "permission set %s" % params["name"])
-    return desired, licence
+    return desired, wanted
 
 
 def name_error(name):
@@ -892,35 +822,28 @@ def name_error(name):
             "letter and not ending with an underscore" % (name, NAME_LENGTH))
 
 
-def check_licence_change(module, org, licence):
-    """True when the set must be recreated for a new licence; fails when that is not allowed."""
-    if not org.set or licence.same_as(org.set.get("LicenseId")):
+def check_license_change(module, org, wanted):
+    """True when the set must be recreated for a new license; refuses when that is not allowed."""
+    if not org.set or wanted.same_as(org.set.get("LicenseId")):
         return False
     if module.params["recreate_on_license_change"]:
         return True
-    module.fail("permission set %s has the licence '%s' and Salesforce cannot change the licence of a permission "
-                "set (LicenseId is set when it is created). Set recreate_on_license_change: true to delete it and "
-                "create it again with '%s'; its %d assignee(s) are assigned again in the same request."
-                % (org.set["Name"], current_licence(org).name, licence.name, len(org.assignments)))
-    return False
+    raise InputError("permission set %s has the license '%s' and Salesforce cannot change the license of a permission "
+                     "set (LicenseId is set when it is created). Set recreate_on_license_change: true to delete it and "
+                     "create it again with '%s'; its %d assignee(s) are assigned again in the same request."
+                     % (org.set["Name"], current_license(org).name, wanted.name, len(org.assignments)))
 
 
 def ensure_present(module, org):
-    desired, licence = validate(module, org)
-    recreate = check_licence_change(module, org, licence)
-    before = before_state(org, current_licence(org))
-    plan = Plan(module.params, org, desired, licence, fresh=recreate or not org.set)
+    desired, wanted = validate(module, org)
+    recreate = check_license_change(module, org, wanted)
+    before = before_state(org, current_license(org))
+    plan = Plan(module.params, org, desired, wanted, fresh=recreate or not org.set)
     set_id = None if plan.fresh else org.set["Id"]
-    changed = plan.changed
-    if changed and not module.check_mode:
-        client = module.client
-        if plan.fresh:
-            set_id = run_writes(client, create_subrequests(client, plan), "create permission set %s" % plan.params["name"],
-                                new_set_ref=SET_REF)
-        else:
-            run_writes(client, update_subrequests(client, plan), "update permission set %s" % org.set["Name"])
+    if plan.changed and not module.check_mode:
+        set_id = write(module.client, plan)
     after = plan.after(set_id)
-    action = NO_CHANGE if not changed else (CREATE if not org.set else UPDATE)
+    action = NO_CHANGE if not plan.changed else (CREATE if not org.set else UPDATE)
     record = change_record("permission_set", module.params["name"], action, diff_view(before), diff_view(after))
     result = module.finish(record, diff_view(before), diff_view(after), permission_set=after, changes=plan.changes())
     if recreate:
@@ -934,13 +857,10 @@ def ensure_absent(module, org):
                              permission_set={}, changes={})
     assignees = org.assignees
     if assignees and not module.params["remove_assignments"]:
-        module.fail("permission set %s is assigned to %d user(s): %s. Remove the assignments first, or set "
-                    "remove_assignments: true." % (org.set["Name"], len(assignees), ", ".join(assignees)))
+        raise InputError("permission set %s is assigned to %d user(s): %s. Remove the assignments first, or set "
+                         "remove_assignments: true." % (org.set["Name"], len(assignees), ", ".join(assignees)))
     if not module.check_mode:
-        client = module.client
-        subs = chunked_subrequests(client, "assignments", "DELETE", [row["Id"] for row in org.assignments])
-        subs.append(client.sobject_subrequest(SET_REF, "DELETE", "PermissionSet", org.set["Id"]))
-        run_writes(client, subs, "delete permission set %s" % org.set["Name"])
+        module.client.write(delete_subrequests(module.client, org), "delete permission set %s" % org.set["Name"])
     before = dict(name=org.set["Name"], label=org.set.get("Label"), assignees=assignees)
     return module.finish(change_record("permission_set", module.params["name"], DELETE, before, {}), before, {},
                          permission_set={}, changes={})

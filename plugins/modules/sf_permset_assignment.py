@@ -8,24 +8,24 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: sf_permset_assignment
-short_description: Assign permission set licences, permission sets and groups to a Salesforce user
+short_description: Assign permission set licenses, permission sets and groups to a Salesforce user
 version_added: 0.1.0
 description:
-  - Makes sure a user holds the listed permission set licences (PSLs), permission sets and permission
+  - Makes sure a user holds the listed permission set licenses (PSLs), permission sets and permission
     set groups, adding only what is missing, so a re-run changes nothing.
   - With O(exclusive=true) it also removes every other permission set and group the user has, and
     every PSL that nothing listed needs. The assignment of the permission set owned by the user's
     profile, which every user has, is never touched.
   - With O(state=absent) it removes the listed assignments.
-  - Reads the user with all its assignments, and the named sets, groups and licences, in one
+  - Reads the user with all its assignments, and the named sets, groups and licenses, in one
     composite request. Writes one all-or-none sObject Collections request per kind (per 200
-    records), in the order Salesforce needs, as it checks licences at assignment time. First the
+    records), in the order Salesforce needs, as it checks licenses at assignment time. First the
     PSLs, then the permission sets and groups, and last the removals (sets and groups before the PSLs
     they need).
   - Everything it can check is checked before the first write. It fails without changing anything
-    when a permission set, group or licence to assign does not exist (naming each, with the closest
+    when a permission set, group or license to assign does not exist (naming each, with the closest
     names; with O(state=absent) such a name only gets a warning, there is nothing to remove), when a
-    PSL it would assign has no free seat, when a permission set is licensed for another user licence
+    PSL it would assign has no free seat, when a permission set is licensed for another user license
     than the user's, or when a listed PSL to remove is still needed by a set that stays.
   - Before assigning a permission set group whose C(Status) is not V(Updated) it waits for
     Salesforce to finish recalculating it, up to O(group_wait_timeout) seconds.
@@ -56,7 +56,7 @@ options:
     default: []
   permission_set_licenses:
     description:
-      - Permission set licences by API name (C(DeveloperName), for example V(SalesforceAPIIntegrationPsl))
+      - Permission set licenses by API name (C(DeveloperName), for example V(SalesforceAPIIntegrationPsl))
         or label (C(MasterLabel), for example V(Salesforce API Integration)), matched without regard to case.
     type: list
     elements: str
@@ -65,18 +65,18 @@ options:
     description:
       - With O(state=present), also assign, before the permission sets and groups, every PSL the
         listed sets (and the sets inside the listed groups) need. The rule is this.
-      - A set whose licence is a PSL needs that PSL. Salesforce would assign it by itself with the
+      - A set whose license is a PSL needs that PSL. Salesforce would assign it by itself with the
         set; the module assigns it first so its seat is checked and it shows in the diff.
-      - A set with no licence needs the Salesforce API Integration PSL (C(SalesforceAPIIntegrationPsl))
-        when the user is on the C(Salesforce Integration) user licence and the set grants any access to a
+      - A set with no license needs the Salesforce API Integration PSL (C(SalesforceAPIIntegrationPsl))
+        when the user is on the C(Salesforce Integration) user license and the set grants any access to a
         standard object (an object permission on an object whose API name has no C(__) suffix), or
-        one of the permissions that user licence lacks on its own. Those are API Only User, View All
+        one of the permissions that user license lacks on its own. Those are API Only User, View All
         Data, View Setup and Configuration, View Roles and Role Hierarchy, View All Users, Author
         Apex, Modify Metadata Through Metadata API Functions and Run Reports.
         Salesforce refuses such a set until the PSL is held.
-      - A set licensed by a user licence needs no PSL; it must be the user's licence.
+      - A set licensed by a user license needs no PSL; it must be the user's license.
       - With V(false) only the PSLs in O(permission_set_licenses) are assigned explicitly. Salesforce
-        still assigns the PSL of a PSL-licensed set itself, and refuses a set with no licence that needs
+        still assigns the PSL of a PSL-licensed set itself, and refuses a set with no license that needs
         a PSL the user does not hold.
       - The same rule tells O(exclusive=true) which PSLs are still needed and stay.
     type: bool
@@ -86,7 +86,7 @@ options:
       - With O(state=present), remove every permission set and group assignment that is not listed
         and every PSL assignment that is neither listed nor needed by a listed set or group (see
         O(auto_licenses)). The profile-owned permission set assignment always stays.
-      - Removals happen after the additions, so the user never loses a licence a new set needs.
+      - Removals happen after the additions, so the user never loses a license a new set needs.
       - With nothing listed, this removes every assignment the user has but the profile's.
       - Ignored with O(state=absent).
     type: bool
@@ -139,7 +139,7 @@ EXAMPLES = r"""
 
 # The examples below get the connection (sf.instance_url, sf.access_token) from module_defaults
 # with group/sfops.integration.salesforce.
-- name: Name the licence explicitly, and add a permission set group
+- name: Name the license explicitly, and add a permission set group
   sfops.integration.sf_permset_assignment:
     username: marketo.integration@acme.com.prod
     permission_set_licenses:
@@ -209,7 +209,7 @@ assignments:
       elements: str
       sample: []
     permission_set_licenses:
-      description: Permission set licence API names (DeveloperName).
+      description: Permission set license API names (DeveloperName).
       type: list
       elements: str
       sample: [SalesforceAPIIntegrationPsl]
@@ -240,9 +240,9 @@ import time
 
 from ansible_collections.sfops.integration.plugins.module_utils import assignments
 from ansible_collections.sfops.integration.plugins.module_utils.change import membership_record
-from ansible_collections.sfops.integration.plugins.module_utils.client import soql
-from ansible_collections.sfops.integration.plugins.module_utils.errors import SalesforceError, classify_api_error
+from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, InputError, SalesforceError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
+from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
 
 USER_SELECT = (
     "SELECT Id, Username, Name, Profile.UserLicenseId, Profile.UserLicense.Name, "
@@ -264,15 +264,14 @@ QUERIES = dict(
                          "WHERE PermissionSetGroup.DeveloperName IN {groups})",
     psls="SELECT Id, DeveloperName, MasterLabel, TotalLicenses, UsedLicenses FROM PermissionSetLicense",
 )
-# Only read when something is wrong, to name the closest names and the licences involved.
+# Only read when something is wrong, to name the closest names and the licenses involved.
 DETAIL_QUERIES = dict(
     permission_sets="SELECT Name FROM PermissionSet WHERE IsOwnedByProfile = false AND PermissionSetGroupId = null",
     permission_set_groups="SELECT DeveloperName FROM PermissionSetGroup",
-    licences="SELECT Id, Name FROM UserLicense WHERE Id IN {ids}",
+    licenses="SELECT Id, Name FROM UserLicense WHERE Id IN {ids}",
 )
 GROUP_STATUS_QUERY = "SELECT Id, Status FROM PermissionSetGroup WHERE Id IN {ids}"
-ROLLED_BACK = "ALL_OR_NONE_OPERATION_ROLLED_BACK"
-LICENCE_HINT = (" List the permission set licence it needs in permission_set_licenses, or set auto_licenses: true"
+LICENSE_HINT = (" List the permission set license it needs in permission_set_licenses, or set auto_licenses: true"
                 " so the module assigns it first.")
 
 
@@ -289,7 +288,7 @@ def read(client, params):
     asked = dict(user=True, psls=True, sets=bool(names["sets"]), groups=bool(names["groups"]),
                  members=bool(names["groups"]))  # SOQL has no empty IN ()
     refs = [ref for ref in QUERIES if asked[ref]]
-    responses = client.composite([client.composite_query(ref, soql(QUERIES[ref], **names)) for ref in refs])
+    responses = client.read([client.composite_query(ref, soql(QUERIES[ref], **names)) for ref in refs])
     rows = dict((ref, []) for ref in QUERIES)
     for ref in refs:
         rows[ref] = client.more_records(client.composite_body(responses, ref, action="query", resource=ref))
@@ -298,21 +297,21 @@ def read(client, params):
 
 
 def read_details(client, plan):
-    """Candidate names for unknown ones and names of the licences in problems (one composite)."""
+    """Candidate names for unknown ones and names of the licenses in problems (one composite)."""
     refs = [kind for kind in ("permission_sets", "permission_set_groups") if plan.unknown[kind]]
-    licence_ids = sorted(set(p["licence_id"] for p in plan.problems if p["kind"] == "licence"))
-    if licence_ids:
-        refs.append("licences")
+    license_ids = sorted(set(p["license_id"] for p in plan.problems if p["kind"] == "license"))
+    if license_ids:
+        refs.append("licenses")
     if not refs:
         return {}, {}
-    responses = client.composite([client.composite_query(ref, soql(DETAIL_QUERIES[ref], ids=licence_ids))
-                                  for ref in refs])
+    responses = client.read([client.composite_query(ref, soql(DETAIL_QUERIES[ref], ids=license_ids))
+                             for ref in refs])
     rows = dict((ref, client.more_records(client.composite_body(responses, ref, action="query", resource=ref)))
                 for ref in refs)
     candidates = dict(permission_sets=[r["Name"] for r in rows.get("permission_sets", [])],
                       permission_set_groups=[r["DeveloperName"] for r in rows.get("permission_set_groups", [])])
-    licence_names = dict((r["Id"], r["Name"]) for r in rows.get("licences", []))
-    return candidates, licence_names
+    license_names = dict((r["Id"], r["Name"]) for r in rows.get("licenses", []))
+    return candidates, license_names
 
 
 # ---- check ----------------------------------------------------------------------------------------------
@@ -325,17 +324,17 @@ def fail_on_problems(module, plan, user, catalogue):
     """
     if not (plan.problems or any(plan.unknown.values())):
         return
-    candidates, licence_names = read_details(module.client, plan)
+    candidates, license_names = read_details(module.client, plan)
     candidates["permission_set_licenses"] = catalogue.psl_names()
     unknown = assignments.unknown_messages(plan.unknown, candidates)
-    messages = [assignments.problem_message(p, user, licence_names) for p in plan.problems]
+    messages = [assignments.problem_message(p, user, license_names) for p in plan.problems]
     if module.params["state"] == "absent":
         for message in unknown:
             module.warn("Nothing to remove for user '%s': %s." % (user["username"], message))
     else:
         messages = unknown + messages
     if messages:
-        module.fail("Nothing was changed for user '%s': %s." % (user["username"], "; ".join(messages)))
+        raise InputError("Nothing was changed for user '%s': %s." % (user["username"], "; ".join(messages)))
 
 
 def wait_for_groups(client, groups, timeout, sleep=time.sleep, clock=time.monotonic):
@@ -390,31 +389,26 @@ def find_existing(client, user, records):
     return find
 
 
-def raise_failures(results, labels, action, user, done, hint=""):
-    """One AssignmentError naming every record Salesforce refused (not the rolled-back ones)."""
-    failures = []
-    for index, result in enumerate(results):
-        errors = result.get("errors") or []
-        if result.get("success", True) or (errors and all(e.get("statusCode") == ROLLED_BACK for e in errors)):
-            continue
-        failures.append(classify_api_error(None, errors, action=action, resource="%s %s user '%s'" % (
-            labels[index], "from" if action == "remove" else "to", user["username"])))
-    if not failures and not any(not r.get("success", True) for r in results):
-        return
-    message = "; ".join(f.message for f in failures) or "Salesforce rolled back the %s without naming a record" % action
-    if hint and any("license" in f.message.lower() for f in failures):
+def failed(error, done, hint=""):
+    """Salesforce's refusal in words about the user: with the hint that fits it and what was done before it."""
+    message = error.message
+    # FIELD_INTEGRITY_EXCEPTION covers many refusals; only the text says the user's license is the
+    # reason ("The user license doesn't allow the permission: ...", reference 3.8).
+    if hint and "user license" in message.lower():
         message += "." + hint
     message += " Done before this failure: %s." % ("; ".join(done) if done else "nothing")
-    first = failures[0] if failures else None
-    raise AssignmentError(message, error_code=first.error_code if first else None)
+    return AssignmentError(message, error_code=error.error_code)
 
 
 def create(client, user, additions, done, hint=""):
     """One all-or-none create of (record, label) pairs; notes what was done for later failures."""
     records = [record for record, _label in additions]
     labels = [label for _record, label in additions]
-    results = client.create_records(records, raise_on_error=False, find_existing=find_existing(client, user, records))
-    raise_failures(results, labels, "assign", user, done, hint)
+    try:
+        client.create_records(records, labels=["assign %s to user '%s'" % (label, user["username"]) for label in labels],
+                              action="assign", find_existing=find_existing(client, user, records))
+    except ApiError as error:
+        raise failed(error, done, hint)
     done.append("assigned " + ", ".join(labels))
 
 
@@ -422,14 +416,14 @@ def apply(module, user, plan):
     """PSLs, then sets and groups, then removals: each one all-or-none sObject Collections request."""
     client, done = module.client, []
     if plan.add_psls:
-        create(client, user, [(psl_record(user, p), "permission set licence '%s'" % p["name"]) for p in plan.add_psls],
+        create(client, user, [(psl_record(user, p), "permission set license '%s'" % p["name"]) for p in plan.add_psls],
                done)
     additions = [(assignment_record(user, s, "PermissionSetId"), "permission set '%s'" % s["name"])
                  for s in plan.add_sets]
     additions += [(assignment_record(user, g, "PermissionSetGroupId"), "permission set group '%s'" % g["name"])
                   for g in plan.add_groups]
     if additions:
-        create(client, user, additions, done, "" if module.params["auto_licenses"] else LICENCE_HINT)
+        create(client, user, additions, done, "" if module.params["auto_licenses"] else LICENSE_HINT)
     if plan.remove:
         remove(client, user, [(assignment_id, "%s '%s'" % (assignments.KIND_WORDS[kind], name))
                               for kind, name, assignment_id in plan.remove], done)
@@ -439,19 +433,14 @@ def remove(client, user, removals, done):
     """One all-or-none delete of (assignment id, label) pairs.
 
     An assignment that is already gone (removed meanwhile, or a PSL Salesforce took away with its
-    group) is what we want: the others are deleted again without it, once.
+    group) is what we want: the client deletes the others again without it.
     """
-    results = client.delete_records([assignment_id for assignment_id, _label in removals], raise_on_error=False)
-    gone = [i for i, r in enumerate(results) if _error_codes(r) == {"ENTITY_IS_DELETED"}]
-    refused = [i for i, r in enumerate(results) if _error_codes(r) - {"ENTITY_IS_DELETED", ROLLED_BACK}]
-    if gone and not refused:
-        removals = [pair for i, pair in enumerate(removals) if i not in gone]
-        results = client.delete_records([assignment_id for assignment_id, _label in removals], raise_on_error=False)
-    raise_failures(results, [label for _id, label in removals], "remove", user, done)
-
-
-def _error_codes(result):
-    return set(e.get("statusCode") for e in result.get("errors") or []) if not result.get("success", True) else set()
+    try:
+        client.delete_records([assignment_id for assignment_id, _label in removals],
+                              labels=["remove %s from user '%s'" % (label, user["username"]) for _id, label in removals],
+                              action="remove", missing_ok=True)
+    except ApiError as error:
+        raise failed(error, done)
 
 
 # ---- run ---------------------------------------------------------------------------------------------------
@@ -461,7 +450,7 @@ def run(module):
     params = module.params
     record, catalogue = read(module.client, params)
     if record is None:
-        module.fail("No user with the username '%s' in this org; nothing was changed." % params["username"])
+        raise InputError("No user with the username '%s' in this org; nothing was changed." % params["username"])
     user = assignments.user_summary(record)
     current = assignments.current_assignments(record)
     wanted = dict((kind, params[kind]) for kind in assignments.KINDS)

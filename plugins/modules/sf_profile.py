@@ -11,16 +11,16 @@ module: sf_profile
 short_description: A custom Salesforce profile for integration users and its system permissions
 version_added: 0.1.0
 description:
-  - Creates a custom profile on a user licence, manages its description and system permissions,
+  - Creates a custom profile on a user license, manages its description and system permissions,
     or deletes it.
-  - A profile created through the API starts with only the permissions its licence requires;
+  - A profile created through the API starts with only the permissions its license requires;
     the module then holds exactly the system permissions listed (see O(purge)).
   - Permission names, the privileged guard and O(purge) work as in
     M(sfops.integration.sf_permission_set).
   - Standard profiles (System Administrator, Minimum Access - API Only Integrations, ...) cannot
     have their permissions changed through the API; the module says so instead of trying.
   - One composite request reads the profile, whether it is custom, how many users it has, the
-    licences and the describe; a change is one more request.
+    licenses and the describe; a change is one more request.
 extends_documentation_fragment:
   - sfops.integration.connection
   - sfops.integration.connection.login
@@ -33,10 +33,10 @@ options:
     required: true
   license:
     description:
-      - Name of the user licence the profile is on, for example V(Salesforce Integration).
+      - Name of the user license the profile is on, for example V(Salesforce Integration).
         Required to create a profile.
-      - Salesforce sets a profile's licence when it is created and never changes it, so a different
-        licence on an existing profile is refused.
+      - Salesforce sets a profile's license when it is created and never changes it, so a different
+        license on an existing profile is refused.
     type: str
   description:
     description:
@@ -75,7 +75,7 @@ attributes:
     description: Reads and validates as a real run does, and writes nothing.
     support: full
   diff_mode:
-    description: Shows the licence, description and system permissions before and after.
+    description: Shows the license, description and system permissions before and after.
     support: full
 notes:
   - A custom profile is told from a standard one by C(IsCustom) of its profile-owned permission set,
@@ -88,7 +88,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: An integration-only profile whose access comes from permission sets (seed 000)
+- name: An integration-only profile whose access comes from permission sets (no access of its own)
   sfops.integration.sf_profile:
     name: Integration Only
     license: Salesforce Integration
@@ -124,7 +124,7 @@ profile:
       type: str
       sample: Integration Only
     license:
-      description: Name of the user licence.
+      description: Name of the user license.
       type: str
       sample: Salesforce Integration
     description:
@@ -151,7 +151,7 @@ changes:
       type: dict
       sample: {"added": ["PasswordNeverExpires"], "removed": []}
     properties:
-      description: Description or licence values that change.
+      description: Description or license values that change.
       type: dict
 api_requests:
   description: HTTP requests sent to Salesforce, logins included.
@@ -162,12 +162,16 @@ api_requests:
 
 from ansible_collections.sfops.integration.plugins.module_utils import system_permissions
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.client import soql
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
-from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
-    SystemPermissionCatalogue,
+from ansible_collections.sfops.integration.plugins.module_utils.org import (
+    find_license,
+    license_by_id,
+    licenses,
     unknown_message,
 )
+from ansible_collections.sfops.integration.plugins.module_utils.permissions import SystemPermissionCatalogue
+from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
 from ansible_collections.sfops.integration.plugins.module_utils.state import field_changes
 
 ARGUMENT_SPEC = dict(
@@ -190,70 +194,63 @@ def read_subrequests(client, name):
         client.composite_query("ownedSet", soql("SELECT IsCustom FROM PermissionSet WHERE IsOwnedByProfile = true "
                                                 "AND Profile.Name = {}", name)),
         client.composite_query("users", soql("SELECT COUNT() FROM User WHERE Profile.Name = {}", name)),
-        client.composite_query("userLicences", "SELECT Id, Name, MasterLabel FROM UserLicense"),
+        client.composite_query("userLicenses", "SELECT Id, Name, MasterLabel FROM UserLicense"),
     ]
 
 
 class ProfileState:
-    """The profile (or None), whether it is custom, its users and the org's user licences."""
+    """The profile (or None), whether it is custom, its users and the org's user licenses."""
 
     def __init__(self, client, name):
-        responses = client.composite(read_subrequests(client, name))
+        responses = client.read(read_subrequests(client, name))
         rows = client.composite_records(responses, "profile")
         self.profile = rows[0] if rows else None
         self.record = client.composite_body(responses, "profileRecord", resource="profile") if self.profile else {}
         owned = client.composite_records(responses, "ownedSet")
         self.custom = bool(owned and owned[0].get("IsCustom"))
         self.users = client.composite_body(responses, "users", action="query").get("totalSize", 0)
-        self.licences = client.composite_records(responses, "userLicences")
+        self.licenses = licenses(client.composite_records(responses, "userLicenses"))
         self.catalogue = SystemPermissionCatalogue(client.composite_body(responses, "describeProfile"))
 
-    def licence_name(self, licence_id):
-        for row in self.licences:
-            if (row["Id"] or "")[:15] == (licence_id or "")[:15]:
-                return row.get("Name")
-        return licence_id
-
-    def find_licence(self, typed):
-        for row in self.licences:
-            if typed.strip().lower() in ((row.get("Name") or "").lower(), (row.get("MasterLabel") or "").lower()):
-                return row
-        return None
+    def license_name(self, license_id):
+        found = license_by_id(license_id, self.licenses)
+        return found.name if found else license_id
 
     def view(self, permissions):
         """The readable profile for results and --diff."""
         if not self.profile:
             return {}
-        return dict(name=self.profile["Name"], license=self.licence_name(self.profile.get("UserLicenseId")),
+        return dict(name=self.profile["Name"], license=self.license_name(self.profile.get("UserLicenseId")),
                     description=self.profile.get("Description"), system_permissions=permissions)
 
 
-def wanted_licence(module, state):
-    """The user licence row for a new profile; fails when it is missing or unknown."""
+def wanted_license(module, state):
+    """The user license for a new profile; refuses when it is missing or unknown."""
     typed = module.params["license"]
     if not typed:
-        module.fail("profile '%s' does not exist; give license (for example Salesforce Integration) to create it"
-                    % module.params["name"])
-    row = state.find_licence(typed)
-    if row is None:
-        module.fail("profile %s: %s" % (module.params["name"], unknown_message(
-            "user licence", [typed], [r.get("Name") for r in state.licences if r.get("Name")])))
-    return row
+        raise InputError("profile '%s' does not exist; give license (for example Salesforce Integration) to create it"
+                         % module.params["name"])
+    found = find_license(typed, state.licenses)
+    if found is None:
+        raise InputError("profile %s: %s" % (module.params["name"], unknown_message(
+            "user license", [typed], [user_license.name for user_license in state.licenses])))
+    return found
 
 
 def refuse_what_salesforce_refuses(module, state, plan):
-    """Fail on what Salesforce does not allow on an existing profile: a new licence, edits to a standard one."""
+    """Fail on what Salesforce does not allow on an existing profile: a new license, edits to a standard one."""
     name = state.profile["Name"]
-    current_id = state.profile.get("UserLicenseId") or ""
-    wanted = wanted_licence(module, state) if module.params["license"] else None
-    if wanted and wanted["Id"][:15] != current_id[:15]:
-        module.fail("profile %s is on the user licence '%s'; Salesforce sets a profile's licence when it is created "
-                    "and cannot change it. Create a new profile on '%s' and move the users to it."
-                    % (name, state.licence_name(current_id), wanted["Name"]))
+    current_id = state.profile.get("UserLicenseId")
+    wanted = wanted_license(module, state) if module.params["license"] else None
+    if wanted and not wanted.same_as(current_id):
+        raise InputError("profile %s is on the user license '%s'; Salesforce sets a profile's license when it is "
+                         "created and cannot change it. Create a new profile on '%s' and move the users to it."
+                         % (name, state.license_name(current_id), wanted.name))
     if not state.custom and plan.changed:
-        module.fail("profile %s is a standard profile: Salesforce does not let its system permissions be changed "
-                    "through the API (asked to switch on %s and off %s). Create a custom profile, or grant the "
-                    "access with a permission set." % (name, plan.to_enable or "nothing", plan.to_disable or "nothing"))
+        raise InputError("profile %s is a standard profile: Salesforce does not let its system permissions be changed "
+                         "through the API (asked to switch on %s and off %s). Create a custom profile, or grant the "
+                         "access with a permission set."
+                         % (name, plan.to_enable or "nothing", plan.to_disable or "nothing"))
 
 
 def result(module, state, changed, plan, profile_id, properties):
@@ -272,8 +269,7 @@ def result(module, state, changed, plan, profile_id, properties):
 def ensure_present(module, state):
     params = module.params
     requested, error = system_permissions.resolve(state.catalogue, params["system_permissions"])
-    if error:
-        module.fail("profile %s: %s" % (params["name"], error))
+    module.refuse([error], prefix="profile %s" % params["name"])
     system_permissions.guard_privileged(
         module, system_permissions.privileged_offenders(state.catalogue, requested), "profile %s" % params["name"])
     enabled = state.catalogue.enabled(state.record) if state.profile else []
@@ -281,32 +277,36 @@ def ensure_present(module, state):
     managed = params["system_permissions"] is not None
     plan = system_permissions.SystemPermissionPlan(requested, enabled, params["purge"] and managed)
     properties = field_changes(dict(Description=params["description"]), state.profile)
+    new_license = None
     if state.profile:
         refuse_what_salesforce_refuses(module, state, plan)
-        changed = bool(properties) or plan.changed
-        profile_id = state.profile["Id"]
-        if changed and not module.check_mode:
-            module.client.update("Profile", profile_id, dict(properties, **plan.record_fields()))
-        return result(module, state, changed, plan, profile_id, properties)
-    licence = wanted_licence(module, state)
-    properties["License"] = licence["Name"]
-    profile_id = None
-    if not module.check_mode:
-        profile_id, plan = create(module.client, params, state, licence, plan)
-    return result(module, state, True, plan, profile_id, properties)
+    else:
+        new_license = wanted_license(module, state)
+        properties["License"] = new_license.name
+    changed = not state.profile or bool(properties) or plan.changed
+    profile_id = state.profile["Id"] if state.profile else None
+    if changed and not module.check_mode:
+        profile_id, plan = write(module.client, params, state, new_license, plan, properties)
+    return result(module, state, changed, plan, profile_id, properties)
 
 
-def create(client, params, state, licence, plan):
-    """Create the profile and read it back in one all-or-none request (its licence adds permissions)."""
-    body = dict(Name=params["name"], UserLicenseId=licence["Id"], **plan.record_fields())
+def write(client, params, state, new_license, plan, properties):
+    """Update the profile, or create it on ``new_license``; returns its id and the permission plan as written.
+
+    A new profile is read back in the same all-or-none request: its license switches permissions on.
+    """
+    if state.profile:
+        client.update("Profile", state.profile["Id"], dict(properties, **plan.record_fields()))
+        return state.profile["Id"], plan
+    body = dict(Name=params["name"], UserLicenseId=new_license.id, **plan.record_fields())
     if params["description"] is not None:
         body["Description"] = params["description"]
-    responses = client.composite_atomic([
+    responses = client.write([
         client.sobject_subrequest(NEW_REF, "POST", "Profile", body=body),
         client.sobject_subrequest("created", "GET", "Profile", "@{%s.id}" % NEW_REF),
-    ], action="create profile %s" % params["name"])
+    ], "create profile %s" % params["name"])
     created = responses["created"]["body"]
-    # Report what the new profile holds: what was asked for and what its licence switched on.
+    # Report what the new profile holds: what was asked for and what its license switched on.
     return created["Id"], system_permissions.SystemPermissionPlan(state.catalogue.enabled(created), [], True)
 
 
@@ -315,10 +315,10 @@ def ensure_absent(module, state):
         return module.finish(change_record("profile", module.params["name"], NO_CHANGE), {}, {}, profile={}, changes={})
     name = state.profile["Name"]
     if not state.custom:
-        module.fail("profile %s is a standard profile; Salesforce does not delete standard profiles" % name)
+        raise InputError("profile %s is a standard profile; Salesforce does not delete standard profiles" % name)
     if state.users:
-        module.fail("profile %s has %d user(s); Salesforce deletes a profile only when no user has it. Move them to "
-                    "another profile first." % (name, state.users))
+        raise InputError("profile %s has %d user(s); Salesforce deletes a profile only when no user has it. Move them "
+                         "to another profile first." % (name, state.users))
     if not module.check_mode:
         module.client.delete("Profile", state.profile["Id"])
     before = state.view(state.catalogue.enabled(state.record))

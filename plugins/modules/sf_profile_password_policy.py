@@ -149,7 +149,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Passwords of the integration profile never expire (seed 000)
+- name: Passwords of the integration profile never expire (a rotation is a planned change)
   sfops.integration.sf_profile_password_policy:
     profile: Integration Only
     password_expiration: never
@@ -246,9 +246,10 @@ from urllib.parse import unquote
 
 from ansible_collections.sfops.integration.plugins.module_utils import metadata
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.client import soql
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
-from ansible_collections.sfops.integration.plugins.module_utils.permissions import closest
+from ansible_collections.sfops.integration.plugins.module_utils.org import did_you_mean
+from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
 from ansible_collections.sfops.integration.plugins.module_utils.state import field_changes
 
 METADATA_TYPE = "ProfilePasswordPolicy"
@@ -459,23 +460,23 @@ def find_profile(client, name):
 
 
 def unknown_profile_message(client, name, consequence=""):
-    """"Profile 'X' does not exist in this org<consequence>; did you mean ...?" (one more query)."""
-    close = closest(name, [row["Name"] for row in client.query("SELECT Name FROM Profile ORDER BY Name")])
-    hint = ("did you mean %s?" % " or ".join("'%s'" % n for n in close)) if close else \
-        "create it first (sfops.integration.sf_profile)"
-    return "Profile '%s' does not exist in this org%s; %s" % (name, consequence, hint)
+    """"Profile 'X' does not exist in this org<consequence> (did you mean ...?)" (one more query)."""
+    hint = did_you_mean(name, [row["Name"] for row in client.query("SELECT Name FROM Profile ORDER BY Name")])
+    return "Profile '%s' does not exist in this org%s%s" % (
+        name, consequence, hint or "; create it first (sfops.integration.sf_profile)")
 
 
 # ---- writing -------------------------------------------------------------------------------------------
 
-def create(module, policy):
-    """Create the policy under a new name and return the name (None in check mode)."""
-    if module.check_mode:
-        return None
+def write(client, action, policy):
+    """Create or update the policy; returns its name (a new policy gets one in Salesforce's pattern)."""
+    if action == UPDATE:
+        metadata.save(client, METADATA_TYPE, "update", to_record(policy))
+        return policy["full_name"]
     full_name = new_full_name(policy["profile"])
     # After a dropped connection the create is repeated only if the policy cannot be found.
-    metadata.save(module.client, METADATA_TYPE, "create", to_record(dict(policy, full_name=full_name)),
-                  find_existing=lambda: find_policy(module.client, policy["profile"]))
+    metadata.save(client, METADATA_TYPE, "create", to_record(dict(policy, full_name=full_name)),
+                  find_existing=lambda: find_policy(client, policy["profile"]))
     return full_name
 
 
@@ -483,14 +484,10 @@ def present(module, profile, current, desired):
     base = current or dict(CREATE_DEFAULTS, profile=profile, full_name=None)
     changes = field_changes(desired, base)
     after = dict(base, **changes)
-    rule_error = history_rule_error(after, desired, "the policy" if current else "a new policy (by default)")
-    if rule_error:
-        module.fail(rule_error)
-    if current is None:
-        after["full_name"] = create(module, after)
-    elif changes and not module.check_mode:
-        metadata.save(module.client, METADATA_TYPE, "update", to_record(after))
+    module.refuse([history_rule_error(after, desired, "the policy" if current else "a new policy (by default)")])
     action = CREATE if current is None else (UPDATE if changes else NO_CHANGE)
+    if action != NO_CHANGE and not module.check_mode:
+        after["full_name"] = write(module.client, action, after)
     record = change_record("password_policy", profile, action, diff_view(current), diff_view(after))
     return module.finish(record, diff_view(current), diff_view(after), policy=after)
 
@@ -506,8 +503,7 @@ def absent(module, current):
 def run(module):
     params = module.params
     desired, errors = desired_policy(params)
-    if errors:
-        module.fail("; ".join(errors))
+    module.refuse(errors)
     client = module.client
     # A policy found for the profile proves the profile exists: the Profile query is only needed
     # when none of the likely policy names belongs to it (first run, or an unknown profile).
@@ -521,7 +517,7 @@ def run(module):
             if params["state"] == "absent":
                 module.warn(unknown_profile_message(client, params["profile"], ", so it has no password policy"))
                 return module.finish(change_record("password_policy", params["profile"], NO_CHANGE), {}, {}, policy={})
-            module.fail(unknown_profile_message(client, params["profile"]))
+            raise InputError(unknown_profile_message(client, params["profile"]))
         current = read_matching(client, rest, profile)
     if params["state"] == "absent":
         return absent(module, current)

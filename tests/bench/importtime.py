@@ -8,6 +8,9 @@ after ``ansible.module_utils.basic``), with the heaviest packages it pulls in (e
 includes the packages it imports itself, so they overlap). The cost of
 ``ansible.module_utils.basic`` itself, which any module (the floor's ping too) pays, is reported
 as the baseline.
+
+Run on its own it prints the timings as JSON; ``--collections DIR`` times another copy of the
+collection (for example one exported from an earlier commit, to compare before and after).
 """
 from __future__ import annotations
 
@@ -66,8 +69,8 @@ def baseline_us(rows, marker):
     return total
 
 
-def time_import(module, repeats):
-    env = dict(os.environ, PYTHONPATH=COLLECTIONS + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def time_import(module, repeats, collections=COLLECTIONS):
+    env = dict(os.environ, PYTHONPATH=collections + os.pathsep + os.environ.get("PYTHONPATH", ""))
     added, base, packages = [], [], []
     for _repeat in range(repeats):
         proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import %s; import %s" % (BASIC, module)],
@@ -91,18 +94,24 @@ def time_import(module, repeats):
                 heaviest=[dict(package=name, median_ms=median_ms(name)) for name in heaviest])
 
 
-def measure(repeats=5):
+def measure(repeats=5, collections=COLLECTIONS):
     """{module name: timing} for every module file of the collection."""
     results = {}
     for path in sorted(glob.glob(os.path.join(REPO, "plugins", "modules", "*.py"))):
         name = os.path.splitext(os.path.basename(path))[0]
         if name.startswith("_"):
             continue
-        results[name] = time_import(PACKAGE + name, repeats)
+        results[name] = time_import(PACKAGE + name, repeats, collections)
     return results
 
 
 if __name__ == "__main__":
+    import argparse
     import json
 
-    print(json.dumps(measure(), indent=1))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--repeats", type=int, default=5, help="imports per module; the median is reported (5)")
+    parser.add_argument("--collections", default=COLLECTIONS,
+                        help="the directory holding ansible_collections/sfops/integration (build/collections)")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.repeats, os.path.abspath(args.collections)), indent=1))

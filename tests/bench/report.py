@@ -20,6 +20,8 @@ EXPLANATIONS = {
     "check_mode_writes": "",
     "vs_record_by_record": "",
     "one_login_per_org": "",
+    "audit_small_requests": "",
+    "audit_big_requests": "",
     "rollout_vs_floor": (
         "On this 2-core machine the run is CPU-bound: Ansible and its modules use about twice the floor's CPU time "
         "(see the CPU rows below), the emulator standing in for Salesforce very little, and the API round trips "
@@ -49,6 +51,11 @@ TARGETS = [
      lambda r: r.get("max_logins_per_org_run"), lambda v: v == 1),
     ("rollout_vs_floor", "Rollout wall time / Ansible's floor", "<= 1.50",
      lambda r: _get(r, "rollout", "ratio"), lambda v: v <= 1.5),
+    # Issue 19's budgets for the audit (playbooks/audit.yml, login included).
+    ("audit_small_requests", "Audit of a small org: API requests", "<= 10",
+     lambda r: _get(r, "audit", "small", "total"), lambda v: v <= 10),
+    ("audit_big_requests", "Audit of 2,000 users and 50,000 login-history rows: API requests", "<= 40",
+     lambda r: _get(r, "audit", "big", "total"), lambda v: v <= 40),
 ]
 
 
@@ -174,6 +181,44 @@ def _imports_section(imports):
     return text
 
 
+def _audit_section(results):
+    audit = results.get("audit")
+    if not audit:
+        return "Not measured (`--skip-audit`)."
+    seeded = audit.get("seeded") or {}
+    rows = []
+    for key, label in (("big", "%s users, %s login-history rows and %s setup changes in the 30-day window"
+                        % (seeded.get("users", "?"), seeded.get("login_rows", "?"), seeded.get("setup_changes", "?"))),
+                       ("small", "The org S1 was applied to" if not (audit.get("meta") or {}).get("small_org")
+                        else "A fresh org")):
+        counts = audit.get(key)
+        if not counts:
+            continue
+        found = counts.get("findings") or {}
+        rows.append((label, counts["logins"], counts["reads"], counts["writes"], "**%d**" % counts["total"],
+                     _seconds(counts.get("seconds")),
+                     " / ".join(str(found.get(s, 0)) for s in ("high", "medium", "low", "info"))))
+    return "\n".join([
+        _table(("Org audited", "Logins", "Reads", "Writes", "Total", "Wall time", "Findings (high / medium / low / info)"),
+               rows), "",
+        "`playbooks/audit.yml` on one org: the login, then `sf_integration_audit`'s two composite requests (seven "
+        "queries) and the later pages of its queries, 2,000 rows each; the report is written on the controller. "
+        "Only pages grow with the org: the login history of the window is most of them. The big org is seeded "
+        "through the emulator's admin API (`tests/bench/audit_bench.py`, %s s): people using the user interface, "
+        "some people's and administrators' users used by systems, 100 integration users with OAuth apps, SOAP "
+        "password logins and failed logins. Wall time includes Ansible's start and the report.%s"
+        % (seeded.get("seconds", "?"), _audit_when(audit))])
+
+
+def _audit_when(audit):
+    """When the audit was measured on its own (``run_bench.py --audit-only``), not with the run above."""
+    meta = audit.get("meta") or {}
+    if not meta.get("date"):
+        return ""
+    return " Measured on %s with `run_bench.py --audit-only` (%s ms of latency), apart from the run above." % (
+        meta["date"], meta.get("latency_ms", "?"))
+
+
 def render_markdown(results):
     meta = results.get("meta", {})
     targets = results.get("targets") or evaluate(results)
@@ -210,6 +255,10 @@ def render_markdown(results):
         "## Rollout wall time",
         "",
         _rollout_section(results, meta),
+        "",
+        "## Audit of a 2,000-user org",
+        "",
+        _audit_section(results),
         "",
         "## Import time of the modules",
         "",

@@ -4,8 +4,10 @@ Starts the emulator (150 ms per request by default) with one org for the apply a
 re-run, a fresh one for check mode, one for the record-by-record script and ``--orgs`` fresh ones
 for the rollout; counts each run's requests from the emulator's request log (see benchlib.py for
 what a login, read and write are); times the rollout with ``--forks`` and the floor playbook built
-from its trace (floor.py); times the modules' imports (importtime.py). Writes the results as JSON
-and docs/performance.md (report.py). It asserts no time: a missed target is reported, not failed.
+from its trace (floor.py); audits an org of 2,000 users and 50,000 login-history rows with
+playbooks/audit.yml (audit_bench.py; ``--skip-audit`` leaves it out, ``--audit-only`` runs only it);
+times the modules' imports (importtime.py). Writes the results as JSON and docs/performance.md
+(report.py). It asserts no time: a missed target is reported, not failed.
 It fails only when a step cannot run (the playbook fails, the end state is wrong).
 
 ``--smoke``: no latency, one repeat of everything, and the rollout to one org is the apply itself
@@ -26,6 +28,7 @@ import ansible
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import audit_bench  # noqa: E402
 import floor  # noqa: E402
 import importtime  # noqa: E402
 import record_by_record  # noqa: E402
@@ -51,6 +54,10 @@ def parse_args(argv=None):
     parser.add_argument("--doc", default=None, help="Markdown page (default docs/performance.md)")
     parser.add_argument("--repeats", type=int, default=None, help="floor runs and import timings (3/7; 1 smoke)")
     parser.add_argument("--keep", action="store_true", help="keep the work files (logs, inventories, trace)")
+    parser.add_argument("--skip-audit", action="store_true",
+                        help="leave out the audit of a 2,000-user org (playbooks/audit.yml; about a minute)")
+    parser.add_argument("--audit-only", action="store_true",
+                        help="measure only the audit, on an emulator of its own, and add it to the results JSON and page")
     parser.add_argument("--report-only", action="store_true",
                         help="measure nothing: write the page again from the results JSON (e.g. after editing "
                              "EXPLANATIONS in report.py)")
@@ -78,6 +85,7 @@ class Bench:
         self.args = args
         self.workdir = tempfile.mkdtemp(prefix="sfops-bench-")
         self.step = 0
+        self.steps = STEPS + (0 if args.skip_audit else 1)
         self.results = dict(meta=self._meta(), requests={})
 
     def _meta(self):
@@ -90,7 +98,7 @@ class Bench:
 
     def say(self, message):
         self.step += 1
-        progress("[%d/%d] %s" % (self.step, STEPS, message))
+        progress("[%d/%d] %s" % (self.step, self.steps, message))
 
     def playbook(self, emulator, orgs, label, check=False, env_extra=None, scenario=None):
         """One run of the rollout playbook on ``orgs``: (request counts per org, PlaybookRun, emulator CPU s)."""
@@ -128,7 +136,7 @@ class Bench:
             scenario = yaml.safe_load(handle)
         # The smoke run's rollout to one org is the apply itself: one playbook run less.
         separate_rollout = not (args.smoke and args.orgs == 1)
-        orgs = 4 + (args.orgs if separate_rollout else 0)
+        orgs = 4 + (args.orgs if separate_rollout else 0) + (0 if args.skip_audit else 1)  # the audit's org last
         progress("Starting the emulator: %d orgs, %d ms latency; work files in %s"
                  % (orgs, args.latency_ms, self.workdir))
         with BenchEmulator(orgs=orgs, latency_ms=args.latency_ms) as emulator:
@@ -150,7 +158,7 @@ class Bench:
             progress("  record by record: %d requests (end state verified); apply / record by record = %.2f"
                      % (counts["total"], self.results["ratio_vs_record_by_record"]))
             if separate_rollout:
-                rollout_orgs = emulator.org_names[4:]
+                rollout_orgs = emulator.org_names[4:4 + args.orgs]
                 self.say("Rollout of S1 to %d fresh orgs with forks %d" % (len(rollout_orgs), args.forks))
                 per_org, run, emulator_cpu = self.playbook(emulator, rollout_orgs, "rollout",
                                                            env_extra=floor.trace_env(trace_file))
@@ -166,6 +174,10 @@ class Bench:
             self.results["max_logins_per_org_run"] = max(logins + [c["logins"] for c in per_org.values()])
             self.say("Ansible's floor for the rollout's shape")
             self.floor(emulator, rollout_orgs, trace_file)
+            if not args.skip_audit:
+                self.say("Audit (playbooks/audit.yml) of a %d-user org with %d login-history rows, and of the S1 org"
+                         % (audit_bench.USERS, audit_bench.LOGIN_ROWS))
+                self.results["audit"] = audit_bench.run(emulator, emulator.org_names[-1], single, self.workdir)
         self.say("Import time of the modules")
         self.results["imports"] = importtime.measure(repeats=args.repeats or 7)
         for name, timing in sorted(self.results["imports"].items()):
@@ -227,8 +239,35 @@ class Bench:
             progress("  %-6s %s: %s (goal %s)" % (target["status"], target["label"], target["now"], target["goal"]))
 
 
+def audit_only(args):
+    """Only the audit step, on an emulator of its own (a fresh small org); merged into the results JSON and page."""
+    results = {}
+    if os.path.exists(args.results):
+        with open(args.results) as handle:
+            results = json.load(handle)
+    ensure_collection_link()
+    workdir = tempfile.mkdtemp(prefix="sfops-bench-audit-")
+    progress("Audit only: 2 orgs, %d ms latency; work files in %s" % (args.latency_ms, workdir))
+    with BenchEmulator(orgs=2, latency_ms=args.latency_ms) as emulator:
+        results["audit"] = audit_bench.run(emulator, emulator.org_names[1], emulator.org_names[0], workdir)
+    results["audit"]["meta"] = dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                                    latency_ms=args.latency_ms, small_org="a fresh org")
+    results["targets"] = report.evaluate(results)
+    with open(args.results, "w") as handle:
+        json.dump(results, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    with open(args.doc, "w") as handle:
+        handle.write(report.render_markdown(results))
+    progress("Results: %s; table: %s" % (args.results, args.doc))
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.audit_only:
+        audit_only(args)
+        return
     if args.report_only:
         with open(args.results) as handle:
             results = json.load(handle)

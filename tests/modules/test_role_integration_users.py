@@ -311,7 +311,7 @@ def check_absent_deactivates_and_removes_assignments(orgs, run):
     record = by_org(report)["org2"]
     assert changes(record, "user", username("marketo", "org2"))[0]["action"] == "deactivate", record
     removed = changes(record, "assignments", username("marketo", "org2"))[0]
-    assert removed["removed"] >= 2, removed  # its set and the MFA waiver (and the licence)
+    assert removed["removed"] >= 2, removed  # its set and the MFA waiver (and the license)
     api = OrgApi(orgs, "org2")
     marketo = api.user("marketo", "org2")
     assert not marketo["IsActive"] and api.assigned_sets(marketo["Id"]) == []

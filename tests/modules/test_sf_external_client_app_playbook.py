@@ -39,7 +39,7 @@ def key_and_certificate(directory, name="integration"):
 
 
 def integration_user(raw, tag):
-    """An active user on the API-only integration profile (a seat of the Salesforce Integration licence)."""
+    """An active user on the API-only integration profile (a seat of the Salesforce Integration license)."""
     profile = raw.query("SELECT Id FROM Profile WHERE Name = '%s'" % INTEGRATION_PROFILE)[0]["Id"]
     username = "eca.%s.%s@example.test" % (tag, uuid.uuid4().hex[:8])
     user_id = raw.create("User", dict(Username=username, LastName=tag.title(), Email="ops@example.test",

@@ -1,6 +1,6 @@
 """sf_integration_user against the emulator, through real ansible-playbook runs.
 
-The module creates users, and the Salesforce Integration licence has 5 seats per org, so these
+The module creates users, and the Salesforce Integration license has 5 seats per org, so these
 tests run their own two-org emulator (module scope, 0.3 s to start): the seat test can set the seats
 it needs without touching the orgs other test files share (sf_org_info asserts 5 seats), and every
 username is unique anyway, as users cannot be deleted. Each test is one or two ansible-playbook runs
@@ -58,10 +58,16 @@ def admin_login_args(emu, org):
     return dict(args, instance_url=None, access_token=None)  # not the session of module_defaults
 
 
-def user_login(emu, username, password):
-    """sf_session logging in as the managed user (new users have no security token in the emulator)."""
+def security_token(emu, name, username):
+    """A task reading the user's security token from the emulator (Salesforce would e-mail it to the user)."""
+    return {"name": name, "ansible.builtin.uri": {"url": emu.admin_url("org1", "security_token?username=%s" % username),
+                                                  "ca_path": emu.ca_file}}
+
+
+def user_login(emu, username, password, token_task):
+    """sf_session logging in as the managed user: a password login from outside trusted IP ranges needs the token."""
     return {SESSION: dict(login_url=emu.orgs["org1"]["login_url"], ca_path=emu.ca_file, username=username,
-                          password=password)}
+                          password=password, security_token="{{ %s.json.security_token }}" % result_var(token_task))}
 
 
 def ok(result):
@@ -201,10 +207,11 @@ def test_passwords_on_create_and_always(emu, tmp_path):
     login, defaults = session_tasks(emu, "org1")
     tasks = login + [
         {"name": "create", USER: new},
-        {"name": "login_with_first", **user_login(emu, name, first)},
+        security_token(emu, "token", name),
+        {"name": "login_with_first", **user_login(emu, name, first, "token")},
         {"name": "on_create_existing", USER: dict(new, password=second)},
         {"name": "always", USER: dict(new, password=second, update_password="always")},
-        {"name": "login_with_second", **user_login(emu, name, second)},
+        {"name": "login_with_second", **user_login(emu, name, second, "token")},
         {"name": "weak_password", USER: dict(new, username=weak, password="short")},
         {"name": "weak_password_user", USER: dict(username=weak, state="absent")},
     ]
@@ -306,7 +313,7 @@ def test_bad_input_fails_clearly_and_writes_nothing(emu, tmp_path):
     assert writes(emu, "org2") == 0
 
 
-# ---- licence seats and a username taken in another org -----------------------------------------------------
+# ---- license seats and a username taken in another org -----------------------------------------------------
 
 
 def test_seats_exhausted_and_username_taken_elsewhere(emu, tmp_path):

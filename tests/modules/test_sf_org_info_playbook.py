@@ -38,8 +38,8 @@ def test_facts(info_run, emulator):
     assert facts["org"]["is_sandbox"] is False
     daily = facts["limits"]["daily_api_requests"]
     assert daily["max"] > 0 and 0 < daily["remaining"] <= daily["max"]
-    licences = dict((lic["name"], lic) for lic in facts["user_licenses"])
-    integration = licences["Salesforce Integration"]
+    licenses = dict((lic["name"], lic) for lic in facts["user_licenses"])
+    integration = licenses["Salesforce Integration"]
     assert integration["total"] == 5
     assert integration["available"] == integration["total"] - integration["used"]
     psls = dict((psl["developer_name"], psl) for psl in facts["permission_set_licenses"])

@@ -385,9 +385,9 @@ def test_licence_mismatch_fails_before_writing(play, fixture):
 
 def test_unknown_names(play, fixture):
     msg = failed(play, "unknown")["msg"]
-    assert "no permission set named '%sx' (closest: %s," % (fixture.sets["custom"], fixture.sets["custom"]) in msg
+    assert "no permission set named '%sx' (did you mean %s," % (fixture.sets["custom"], fixture.sets["custom"]) in msg
     assert "no permission set group named 'Assign_Nope'" in msg
-    assert "no permission set licence named 'Salesforce API Integraton' (closest: Salesforce API Integration" in msg
+    assert "no permission set license named 'Salesforce API Integraton' (did you mean Salesforce API Integration" in msg
     assert "nobody." in failed(play, "no_user")["msg"]
 
 

@@ -237,7 +237,7 @@ def test_unknown_profile(runs, org):
     applied = runs[0]
     unknown = applied["unknown_profile"]
     assert unknown["failed"] is True
-    assert unknown["msg"].startswith("Profile '%s' does not exist in this org; did you mean '%s'" % (
+    assert unknown["msg"].startswith("Profile '%s' does not exist in this org (did you mean %s" % (
         org["names"]["main"].replace("main", "mian"), org["names"]["main"])), unknown["msg"]
     # login, listMetadata, (a read of custom-named policies, if the org has any), two profile queries:
     # the policies of other profiles are not read.

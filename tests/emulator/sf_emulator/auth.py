@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 from dataclasses import dataclass
 from typing import Optional, Protocol
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 PARTNER_NS = "urn:partner.soap.sforce.com"
+SESSION_SECONDS = 7200  # sessionSecondsValid: the org's session timeout (2 hours, reference 1.4)
 LOGINS_PER_HOUR = 3600  # reference 6: more than 3,600 logins per user per hour are refused
 SOAP_LOGIN_LAST_VERSION = 64.0  # §0: "SOAP API login() is not available in API versions 65.0 and later"
 
@@ -62,6 +64,8 @@ class LoginUser:
     api_enabled: bool
     password_expired: bool
     api_only: bool = False  # PermissionsApiUserOnly effective (a client credentials run-as user needs it)
+    org_sandbox: bool = False  # Organization.IsSandbox: the login result's <sandbox>
+    org_locale: str = "en_US"  # Organization.DefaultLocaleSidKey: <orgDefaultCurrencyLocale>
     permission_set_ids: frozenset = frozenset()  # assigned sets (18-character), for app pre-authorisation
 
 
@@ -90,6 +94,9 @@ class LoginPolicy:
     """An org's login settings (admin API `settings`). Defaults stand for an org created before
     Summer '23 / Winter '26, like the seeded ones."""
     soap_login_enabled: bool = True  # Setup "Enable SOAP API login()"; off in orgs created Winter '26+ (§0)
+    # Setup > Network Access "Trusted IP Ranges" as (start, end) pairs: a password login from inside one needs no
+    # security token (A.5 [H-TOKEN]). A new org has none, so every password login needs the token.
+    trusted_ip_ranges: tuple = ()
     oauth_password_flow_blocked: bool = False  # on by default in orgs created Summer '23+ (A.5)
     eca_run_as_user_needs_preauthorization: bool = True  # A.3 conflict, strict reading by default (UNVERIFIED)
 
@@ -142,11 +149,23 @@ def _rate_limited(username: str, now: float) -> bool:
     return len(window) > LOGINS_PER_HOUR
 
 
-def _password_status(user: LoginUser, password: str) -> Optional[str]:
-    """None when password (+ security token) is right, else the LoginHistory status."""
-    if password == user.password + user.security_token:
+def trusted_ip(policy: LoginPolicy, source_ip: str) -> bool:
+    """Is the caller inside one of the org's trusted IP ranges (Network Access)?"""
+    try:
+        ip = ipaddress.ip_address(source_ip)
+    except ValueError:
+        return False
+    return any(ipaddress.ip_address(start) <= ip <= ipaddress.ip_address(end)
+               for start, end in policy.trusted_ip_ranges if ipaddress.ip_address(start).version == ip.version)
+
+
+def _password_status(user: LoginUser, password: str, trusted: bool) -> Optional[str]:
+    """None when the password is right (with the security token appended, or alone from a trusted IP range: A.5
+    [H-TOKEN]), else the LoginHistory status. Every user has a token, the seeded administrator and users created
+    through the API alike."""
+    if password == user.password + user.security_token or (trusted and password == user.password):
         return None
-    if user.security_token and password == user.password:
+    if password == user.password:
         return TOKEN_REQUIRED
     return INVALID_PASSWORD
 
@@ -183,6 +202,12 @@ def _soap_fault(code: str, message: str) -> HttpResponse:
 
 
 INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
+# 3P (poanchen/poanchen.github.io _posts/2018-08-27-how-to-fix-login-must-use-security-token-in-Salesforce.md, and
+# raw client errors that show the apostrophe as U+2019): the fault of a right password without the token.
+TOKEN_MISSING = (INVALID_LOGIN + " Are you at a new location? When accessing Salesforce--either via a desktop client "
+                 "or the API--from outside of your company\u2019s trusted networks, you must add a security token to "
+                 "your password to log in. To get your new security token, log in to Salesforce. From your personal "
+                 "settings, enter Reset My Security Token in the Quick Find box, then select Reset My Security Token.")
 # 3P (forcedotcom/wsc#363): the fault a v65.0 login() gets.
 SOAP_VERSION_REFUSED = ("The SOAP Login operation is not available in the API version specified ({version}). "
                         "Refer to the documentation for supported versions.")
@@ -221,29 +246,57 @@ def soap_login(body: bytes, api_version: str, backend: AuthBackend,
     if not backend.login_policy(user.org_id).soap_login_enabled:
         return refuse(SOAP_LOGIN_DISABLED, "INVALID_OPERATION", SOAP_DISABLED)
     # Wrong password, inactive, frozen or API-disabled: one fault, Salesforce does not say why (reference 1.4).
-    status = _password_status(user, password) or _user_status(user)
+    status = _password_status(user, password, trusted_ip(backend.login_policy(user.org_id), caller.source_ip))
+    if status == TOKEN_REQUIRED:
+        # Its own fault (partner ExceptionCode LOGIN_MUST_USE_SECURITY_TOKEN, reference 2.2; text 3P).
+        return refuse(status, "LOGIN_MUST_USE_SECURITY_TOKEN", TOKEN_MISSING)
+    status = status or _user_status(user)
     if status:
         return refuse(status)
     backend.record_login(LoginAttempt(user.org_id, user.user_id, SUCCESS, PARTNER_PRODUCT, caller,
                                       api_type="Soap Partner", api_version=api_version))
     token = backend.issue_session(user.org_id, user.user_id)
     base = backend.instance_url(user.org_id)
-    info = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in (
-        ("organizationId", user.org_id), ("organizationName", user.org_name), ("profileId", user.profile_id),
-        ("roleId", user.role_id or ""), ("sessionSecondsValid", 7200), ("userEmail", user.email),
-        ("userFullName", user.full_name), ("userId", user.user_id), ("userLanguage", user.language),
-        ("userLocale", user.locale), ("userName", user.username), ("userTimeZone", user.time_zone),
-        ("userType", user.user_type)))
-    # Reference 1.4: unprefixed sessionId/serverUrl in the default partner namespace.
+    org15 = user.org_id[:15]
+    # Reference 1.4: unprefixed sessionId/serverUrl in the default partner namespace. Both URLs end in the
+    # 15-character org id, as in logins recorded from real orgs (3P simple-salesforce
+    # simple_salesforce/tests/__init__.py LOGIN_RESPONSE_SUCCESS).
     xml = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-           'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com">'
-           '<soapenv:Body><loginResponse><result>'
-           f'<metadataServerUrl>{base}/services/Soap/m/{api_version}/{user.org_id}</metadataServerUrl>'
-           f'<passwordExpired>{str(user.password_expired).lower()}</passwordExpired><sandbox>false</sandbox>'
-           f'<serverUrl>{base}/services/Soap/u/{api_version}/{user.org_id}</serverUrl>'
-           f'<sessionId>{token}</sessionId><userId>{user.user_id}</userId><userInfo>{info}</userInfo>'
+           'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" '
+           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>'
+           f'<metadataServerUrl>{base}/services/Soap/m/{api_version}/{org15}</metadataServerUrl>'
+           f'<passwordExpired>{str(user.password_expired).lower()}</passwordExpired>'
+           f'<sandbox>{str(user.org_sandbox).lower()}</sandbox>'
+           f'<serverUrl>{base}/services/Soap/u/{api_version}/{org15}</serverUrl>'
+           f'<sessionId>{token}</sessionId><userId>{user.user_id}</userId><userInfo>{user_info_xml(user)}</userInfo>'
            '</result></loginResponse></soapenv:Body></soapenv:Envelope>')
     return HttpResponse(200, xml.encode(), "text/xml; charset=utf-8"), user.org_id
+
+
+def user_info_xml(user: LoginUser) -> str:
+    """GetUserInfoResult: every element of the partner WSDL, in its order (3P jsforce/jsforce
+    src/api/soap/schema.ts, generated from the partner WSDL). Values as in logins recorded from real orgs (3P
+    simple-salesforce simple_salesforce/tests/__init__.py): an emulated org is a single-currency USD org without
+    person accounts, so the currency elements are fixed and userDefaultCurrencyIsoCode is nil; a user without a
+    role gets <roleId xsi:nil="true"/>."""
+    values: list[tuple[str, object]] = [
+        ("accessibilityMode", False), ("chatterExternal", False), ("currencySymbol", "$"),
+        ("orgAttachmentFileSizeLimit", 5242880), ("orgDefaultCurrencyIsoCode", "USD"),
+        ("orgDefaultCurrencyLocale", user.org_locale), ("orgDisallowHtmlAttachments", False),
+        ("orgHasPersonAccounts", False), ("organizationId", user.org_id), ("organizationMultiCurrency", False),
+        ("organizationName", user.org_name), ("profileId", user.profile_id), ("roleId", user.role_id),
+        ("sessionSecondsValid", SESSION_SECONDS), ("userDefaultCurrencyIsoCode", None), ("userEmail", user.email),
+        ("userFullName", user.full_name), ("userId", user.user_id), ("userLanguage", user.language),
+        ("userLocale", user.locale), ("userName", user.username), ("userTimeZone", user.time_zone),
+        ("userType", user.user_type), ("userUiSkin", "Theme3")]
+    out = []
+    for name, value in values:
+        if value is None:
+            out.append(f'<{name} xsi:nil="true"/>')
+        else:
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            out.append(f"<{name}>{escape(text)}</{name}>")
+    return "".join(out)
 
 
 # -- OAuth token endpoint -------------------------------------------------------------------------------
@@ -428,9 +481,10 @@ def _password(form: dict[str, str], login: _OAuthLogin) -> tuple[HttpResponse, O
         return login.refuse(app, user, RATE_EXCEEDED, "invalid_grant", "login rate exceeded")  # reference 6
     if backend.login_policy(app.org_id).oauth_password_flow_blocked:
         return login.refuse(app, user, PASSWORD_FLOW_DISABLED, *failure)  # A.5 (3P)
-    status = _password_status(user, form.get("password", "")) or _user_status(user)
+    trusted = trusted_ip(backend.login_policy(app.org_id), login.caller.source_ip)
+    status = _password_status(user, form.get("password", ""), trusted) or _user_status(user)
     if status:
-        return login.refuse(app, user, status, *failure)
+        return login.refuse(app, user, status, *failure)  # a missing token too (A.4)
     if app.admin_approved_only and not _preauthorized(app, user):
         return login.refuse(app, user, NOT_APPROVED, "invalid_app_access",
                             "user is not admin approved to access this app")  # A.1 isAdminApproved, A.4

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from cryptography import x509
 
-from . import auth, rules
+from . import auth, history, rules
 from .model import SalesforceError
 from .seed import random_secret
 from .store import ID_FACTORY, Org
@@ -201,6 +201,7 @@ class EcaStore:
                 self._store(type_, full_name, values, existing)
             except SalesforceError as err:  # the app's record refused it, e.g. STRING_TOO_LONG for a label
                 return full_name, [(err.error_code, err.message)], None, 0
+            history.eca_changed(self.org, "create" if existing is None else "update", type_, full_name, values)
             return full_name, [], existing is None, 1
 
     def delete(self, type_: str, name: str) -> tuple[list[Err], int]:
@@ -221,6 +222,7 @@ class EcaStore:
                         del self.components[child][n]
                         removed += 1
                 self.org.tables[APP].pop(values["_id"], None)
+            history.eca_changed(self.org, "delete", type_, name, values)
             return [], removed
 
     def _fault_if_gated(self, type_: str) -> None:

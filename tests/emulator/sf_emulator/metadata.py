@@ -159,7 +159,9 @@ def handle_metadata(body: bytes, resolve_session: Callable[[str], Optional[Metad
         return HttpResponse(500, soap_fault("soapenv:Client", "No operation"), "text/xml; charset=utf-8")
     op = call.tag.split("}")[-1]
     if not ctx.can_modify_metadata:
-        return _fault("INSUFFICIENT_ACCESS", "insufficient access rights: Modify Metadata is required")
+        # A real org's fault (3P: debug log in forcedotcom/cli#3048, also forcedotcom/code-builder-feedback#66).
+        return _fault("INSUFFICIENT_ACCESS", "use of the Metadata API requires a user with the ModifyAllData or "
+                                             "ModifyMetadata permissions")
     store = ctx.store
     if op == "listMetadata":
         types = [t.text for t in call.iter(f"{{{MD}}}type")]

@@ -28,6 +28,16 @@ class FieldDef:
     restricted_picklist: bool = False
     default: object = None  # value set on create when the caller gives none
     filterable: bool = True  # "Filter": usable in a SOQL WHERE (false e.g. for LoginHistory.Status)
+    name_field: bool = False  # describe nameField: the record's name (what a polymorphic Name traversal shows)
+    id_lookup: bool = False  # describe idLookup ("idLookup" property in [OBJREF]); always true for Id
+    external_id: bool = False  # describe externalId
+    unique: bool = False  # describe unique
+    auto_number: bool = False  # describe autoNumber (generated on create, read-only)
+    precision: Optional[int] = None  # describe precision/scale/digits; None = the type's usual value (rest.py)
+    scale: Optional[int] = None
+    digits: Optional[int] = None
+    extra_type_info: Optional[str] = None  # describe extraTypeInfo, e.g. "personname"
+    compound_field_name: Optional[str] = None  # describe compoundFieldName, e.g. "Name" for LastName
 
     @property
     def required_on_create(self) -> bool:
@@ -42,6 +52,8 @@ class ChildRelationship:
     name: str  # relationship name, e.g. "Assignments"
     child_object: str  # e.g. "PermissionSetAssignment"
     field: str  # lookup field on the child pointing at the parent, e.g. "PermissionSetId"
+    cascade_delete: bool = False  # describe cascadeDelete: deleting the parent deletes the children
+    restricted_delete: bool = False  # describe restrictedDelete: children block the parent's delete
 
 
 @dataclass
@@ -57,6 +69,26 @@ class ObjectDef:
     queryable: bool = True
     custom: bool = False
     setup: bool = False  # setup-area object (User, PermissionSet, ...)
+    label_plural: str = ""  # describe labelPlural; label + "s" when left empty
+    # Describe flags (docs/emulator.md "describe"); the defaults are those of the recorded setup objects.
+    feed_enabled: bool = False
+    layoutable: bool = False
+    mergeable: bool = False
+    mru_enabled: bool = False
+    searchable: bool = False
+    triggerable: bool = False
+    replicateable: bool = True
+    undeletable: bool = False  # deleted records go to the recycle bin (queryAll sees them; store.py)
+    record_types: bool = False  # recordTypeInfos lists the Master record type
+
+    @property
+    def plural(self) -> str:
+        return self.label_plural or self.label + "s"
+
+    @property
+    def name_field(self) -> Optional["FieldDef"]:
+        """The field describe marks nameField (None for objects without a name, e.g. ObjectPermissions)."""
+        return next((f for f in self.fields.values() if f.name_field), None)
 
     def add(self, f: FieldDef) -> FieldDef:
         self.fields[f.name.lower()] = f
@@ -80,8 +112,12 @@ class ObjectDef:
 class SalesforceError(Exception):
     """A platform error as REST reports it: HTTP status, errorCode, message, fields.
 
-    REST error bodies are JSON arrays of {message, errorCode, fields} (reference 2.2); SaveResults
-    inside collections use statusCode for the same code.
+    REST error bodies are JSON arrays (reference 2.2). Real orgs send ``fields`` only with DML errors
+    (e.g. INVALID_FIELD_FOR_INSERT_UPDATE, DUPLICATE_VALUE, ENTITY_IS_DELETED); query errors, NOT_FOUND and
+    body-parse errors have no ``fields`` key (3P recordings: amp-labs/connectors
+    providers/salesforce/test/unknown-field.json, unknown-object.json, crm/delete/not-found.json;
+    restforce spec/fixtures/sobject/query_error_response.json). ``fields=None`` is that "no key" case.
+    SaveResults inside collections always carry ``fields`` and use statusCode for the code.
     """
 
     def __init__(self, status: int, error_code: str, message: str, fields: Optional[list[str]] = None):
@@ -89,10 +125,13 @@ class SalesforceError(Exception):
         self.status = status
         self.error_code = error_code
         self.message = message
-        self.fields = list(fields or [])
+        self.fields = list(fields) if fields is not None else None
 
     def rest_body(self) -> list[dict]:
-        return [{"message": self.message, "errorCode": self.error_code, "fields": self.fields}]
+        body = {"message": self.message, "errorCode": self.error_code}
+        if self.fields is not None:
+            body["fields"] = self.fields
+        return [body]
 
     def save_error(self) -> dict:
-        return {"statusCode": self.error_code, "message": self.message, "fields": self.fields}
+        return {"statusCode": self.error_code, "message": self.message, "fields": self.fields or []}

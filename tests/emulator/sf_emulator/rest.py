@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-from . import eca, soql
-from .model import ObjectDef, SalesforceError
-from .store import Org
+from . import eca, history, soql
+from .model import FieldDef, ObjectDef, SalesforceError
+from .store import Org, entity_is_deleted
 
 MIN_VERSION, MAX_VERSION = 52, 66
 COMPOSITE_LIMIT = 25  # [RESTREF Composite] at most 25 subrequests
@@ -49,12 +49,13 @@ class RestApi:
     """Dispatches one REST request. The caller holds org.lock."""
 
     def __init__(self, org: Org, user_id: str, cursors: dict, batch_size: int = 2000,
-                 password_policy=None) -> None:
+                 password_policy=None, base_url: str = "") -> None:
         self.org = org
         self.user_id = user_id
         self.cursors = cursors  # query locator -> remaining records (per org)
         self.batch_size = batch_size
         self.password_policy = password_policy  # callable(profile name) -> policy dict or None
+        self.base_url = base_url  # the instance URL, for describe's UI templates
 
     # -- entry point -------------------------------------------------------------------------------
     def handle(self, method: str, url: str, body: Optional[bytes]) -> Response:
@@ -131,7 +132,10 @@ class RestApi:
             if method == "GET":
                 return Response(200, {"objectDescribe": self._object_summary(obj), "recentItems": []})
             if method == "POST":
-                return Response(201, self.create(obj, payload))
+                created = self.create(obj, payload)
+                # 201 with a Location header naming the new record (3P: a real org's raw answer in
+                # alpha-bytes/zs50-content lectures/week5.md; [RESTREF Composite] subresponses carry the same).
+                return Response(201, created, {"Location": self._attributes(obj, created["id"])["url"]})
             raise SalesforceError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are "
                                                              "GET,HEAD,POST")
         if rest[1] == "describe" and len(rest) == 2 and method == "GET":
@@ -160,11 +164,9 @@ class RestApi:
 
     def create(self, obj: ObjectDef, payload) -> dict:
         values = self._record_body(payload)
-        if "Id" in values or "id" in values:
-            raise SalesforceError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
-                                  "Unable to create/update fields: Id. Please check the security settings of this "
-                                  "field and verify that it is read/write for your profile or permission set.",
-                                  ["Id"])
+        if "id" in {k.lower() for k in values}:
+            # A real org's answer (3P salesforce.stackexchange.com/questions/117370): INVALID_FIELD, no fields key.
+            raise SalesforceError(400, "INVALID_FIELD", "The Id field should not be specified in the sobject data.")
         new_id = self.org.insert(obj.name, values)
         return {"id": new_id, "success": True, "errors": []}
 
@@ -172,6 +174,8 @@ class RestApi:
         row = self.org.record(obj.name, record_id)
         if row is None:
             raise not_found()
+        if row.get("IsDeleted"):
+            raise entity_is_deleted()  # in the recycle bin (reference 2.3)
         names = [f.strip() for f in fields.split(",")] if fields else [f.name for f in obj.fields.values()]
         out = {"attributes": self._attributes(obj, row["Id"])}
         for name in names:
@@ -187,27 +191,63 @@ class RestApi:
     def _attributes(self, obj: ObjectDef, record_id: str) -> dict:
         return {"type": obj.name, "url": f"/services/data/v{self.version}/sobjects/{obj.name}/{record_id}"}
 
-    def _object_summary(self, obj: ObjectDef) -> dict:
+    def _urls(self, obj: ObjectDef, full: bool) -> dict:
+        """The urls of a describe: what every object has, the layout ones of layoutable objects, list views of the
+        searchable layoutable ones, User's password resource; a full describe adds the UI templates (the recorded
+        describes, schema.DESCRIBE_SOURCE)."""
         base = f"/services/data/v{self.version}/sobjects/{obj.name}"
-        return {"name": obj.name, "label": obj.label, "keyPrefix": obj.key_prefix, "createable": obj.createable,
-                "updateable": obj.updateable, "deletable": obj.deletable, "queryable": obj.queryable,
-                "custom": obj.custom, "urls": {"sobject": base, "describe": base + "/describe",
-                                               "rowTemplate": base + "/{ID}"}}
+        urls = {"rowTemplate": base + "/{ID}", "describe": base + "/describe", "sobject": base}
+        if obj.layoutable:
+            urls.update(compactLayouts=base + "/describe/compactLayouts", layouts=base + "/describe/layouts",
+                        quickActions=base + "/quickActions")
+            if obj.name == "User":
+                urls.update(namedLayouts=base + "/describe/namedLayouts/{LayoutName}",
+                            passwordUtilities=base + "/{ID}/password")
+            elif obj.searchable:
+                urls.update(approvalLayouts=base + "/describe/approvalLayouts", listviews=base + "/listviews")
+            if full and self.base_url:
+                urls.update(uiDetailTemplate=self.base_url + "/{ID}", uiEditTemplate=self.base_url + "/{ID}/e",
+                            uiNewRecord=f"{self.base_url}/{obj.key_prefix}/e")
+        return urls
+
+    def _object_summary(self, obj: ObjectDef) -> dict:
+        """A global describe entry (and objectDescribe of GET /sobjects/X): the 28 keys of the recorded ones."""
+        return {"activateable": False, "associateEntityType": None, "associateParentEntity": None,
+                "createable": obj.createable, "custom": obj.custom, "customSetting": False, "deepCloneable": False,
+                "deletable": obj.deletable, "deprecatedAndHidden": False, "feedEnabled": obj.feed_enabled,
+                "hasSubtypes": False, "isInterface": False, "isSubtype": False, "keyPrefix": obj.key_prefix,
+                "label": obj.label, "labelPlural": obj.plural, "layoutable": obj.layoutable,
+                "mergeable": obj.mergeable, "mruEnabled": obj.mru_enabled, "name": obj.name,
+                "queryable": obj.queryable, "replicateable": obj.replicateable, "retrieveable": True,
+                "searchable": obj.searchable, "triggerable": obj.triggerable, "undeletable": obj.undeletable,
+                "updateable": obj.updateable, "urls": self._urls(obj, full=False)}
 
     def describe(self, obj: ObjectDef) -> dict:
+        """GET /sobjects/X/describe with the 45 keys of the recorded describes (schema.DESCRIBE_SOURCE)."""
         body = self._object_summary(obj)
-        body["fields"] = [{
-            "name": f.name, "type": f.type, "label": f.label, "length": f.length, "createable": f.createable,
-            "updateable": f.updateable, "nillable": f.nillable, "permissionable": f.permissionable,
-            "calculated": f.calculated, "defaultedOnCreate": f.defaulted_on_create, "referenceTo": f.reference_to,
-            "relationshipName": f.relationship_name, "restrictedPicklist": f.restricted_picklist,
-            "picklistValues": [{"value": v, "label": v, "active": True, "defaultValue": False}
-                               for v in f.picklist_values],
-        } for f in obj.fields.values()]
-        body["childRelationships"] = [{"childSObject": c.child_object, "field": c.field,
-                                       "relationshipName": c.name, "cascadeDelete": False}
-                                      for c in obj.child_relationships.values()]
-        return body
+        body.update(
+            actionOverrides=[], compactLayoutable=obj.layoutable, defaultImplementation=None, extendedBy=None,
+            extendsInterfaces=None, fields=[describe_field(f) for f in obj.fields.values()], implementedBy=None,
+            implementsInterfaces=None, listviewable=None, lookupLayoutable=None, namedLayoutInfos=[],
+            networkScopeFieldName=None, searchLayoutable=obj.layoutable, sobjectDescribeOption="FULL",
+            urls=self._urls(obj, full=True),
+            childRelationships=[{"cascadeDelete": c.cascade_delete, "childSObject": c.child_object,
+                                 "deprecatedAndHidden": False, "field": c.field, "junctionIdListNames": [],
+                                 "junctionReferenceTo": [], "relationshipName": c.name,
+                                 "restrictedDelete": c.restricted_delete}
+                                for c in obj.child_relationships.values()],
+            recordTypeInfos=[self._master_record_type(obj)] if obj.record_types else [],
+            # The recorded data objects list "everything" and "mine" among their scopes (owned records only).
+            supportedScopes=[{"label": f"All {obj.plural.lower()}", "name": "everything"},
+                             {"label": f"My {obj.plural.lower()}", "name": "mine"}]
+            if obj.field("OwnerId") is not None else [])
+        return dict(sorted(body.items()))
+
+    def _master_record_type(self, obj: ObjectDef) -> dict:
+        master = "012000000000000AAA"  # the Master record type's id in every recorded describe
+        return {"active": True, "available": True, "defaultRecordTypeMapping": True, "developerName": "Master",
+                "master": True, "name": "Master", "recordTypeId": master,
+                "urls": {"layout": f"/services/data/v{self.version}/sobjects/{obj.name}/describe/layouts/{master}"}}
 
     # -- User password [RESTREF sObject User Password; reference 2.9] --------------------------------------
     def password(self, method: str, user_id: str, payload) -> Response:
@@ -222,11 +262,13 @@ class RestApi:
                 raise SalesforceError(400, "JSON_PARSER_ERROR", "NewPassword is required")
             self._check_password(user, new)
             self.org.hidden["passwords"][user["Id"]] = new
+            history.password_changed(self.org, user)  # LastPasswordChangeDate, SetupAuditTrail
             self.org.writes += 1
             return Response(204)
         if method == "DELETE":
             temp = secrets.token_urlsafe(7)[:9]
             self.org.hidden["passwords"][user["Id"]] = temp
+            history.password_changed(self.org, user, reset=True)
             self.org.writes += 1
             return Response(200, {"NewPassword": temp})
         raise SalesforceError(405, "METHOD_NOT_ALLOWED",
@@ -307,10 +349,7 @@ class RestApi:
                         failed.add(ref)
                         raise _Rollback()
                     results[ref] = res.body if isinstance(res.body, (dict, list)) else {}
-                    headers = {"Location": f"/services/data/v{self.version}/sobjects/{url.split('/')[-1]}/"
-                                           f"{res.body['id']}"} if res.status == 201 and isinstance(res.body, dict) \
-                        and "id" in res.body else {}
-                    out.append(self._sub(ref, res.status, res.body, headers))
+                    out.append(self._sub(ref, res.status, res.body, res.headers))
         except _Rollback:
             # allOrNone: everything is rolled back; the others report PROCESSING_HALTED (reference 2.6).
             done = {o["referenceId"] for o in out}
@@ -365,6 +404,9 @@ class RestApi:
     def collections(self, method: str, rest: list[str], params: dict, payload) -> Response:
         if method == "DELETE" and not rest:
             ids = [i for i in params.get("ids", "").split(",") if i]
+            if not ids:
+                # 3P restforce spec/fixtures/sobject/composite_sobjects_destroy_bad_request_response.json.
+                raise SalesforceError(400, "REQUIRED_FIELD_MISSING", "At least 1 Id is required.")
             return Response(200, self._each(ids, params.get("allOrNone", "false").lower() == "true",
                                             lambda i: self._delete_any(i) or i))
         if method == "GET" and len(rest) == 1:
@@ -378,6 +420,9 @@ class RestApi:
         records = body.get("records")
         if not isinstance(records, list):
             raise SalesforceError(400, "JSON_PARSER_ERROR", "records is required")
+        if not records:
+            # A request error, no fields key (3P amp-labs/connectors batch/create/contacts/err-bad-request.json).
+            raise SalesforceError(400, "REQUIRED_FIELD_MISSING", "At least 1 record is required")
         types = [((r.get("attributes") or {}).get("type") or "") for r in records]
         if any(not t for t in types):
             raise SalesforceError(400, "INVALID_TYPE", "Each record needs attributes.type")
@@ -397,7 +442,8 @@ class RestApi:
                 return self.org.insert(obj.name, values)
             rid = values.pop("id", None) or values.pop("Id", None)
             if not rid:
-                raise SalesforceError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
+                # fields [] (3P amp-labs/connectors batch/update/contacts/partial-no-ids.json).
+                raise SalesforceError(400, "MISSING_ARGUMENT", "Id not specified in an update call", [])
             self.org.update(obj.name, rid, values)
             return rid
 
@@ -417,14 +463,14 @@ class RestApi:
                             rid = action(item)
                         results.append({"id": rid, "success": True, "errors": []})
                     except SalesforceError as err:
-                        results.append({"id": None, "success": False, "errors": [err.save_error()]})
+                        # A failed item has no id key (3P amp-labs/connectors batch/*/partial-*.json).
+                        results.append({"success": False, "errors": [err.save_error()]})
                         failed = True
                 if failed and all_or_none:
                     raise _Rollback()
         except _Rollback:
             # Reference 2.7: the good records report ALL_OR_NONE_OPERATION_ROLLED_BACK.
-            results = [r if not r["success"] else {"id": None, "success": False, "errors": [ROLLED_BACK]}
-                       for r in results]
+            results = [r if not r["success"] else {"success": False, "errors": [ROLLED_BACK]} for r in results]
         return results
 
     def _delete_any(self, record_id: str) -> None:
@@ -442,6 +488,53 @@ class RestApi:
             if err.status == 404:
                 return None  # missing ids come back as null entries [RESTREF sObject Collections]
             raise
+
+
+SOAP_TYPES = {"id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
+              "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double", "date": "xsd:date",
+              "datetime": "xsd:dateTime"}  # every other type is xsd:string
+TEXT_TYPES = {"string", "email", "phone", "picklist", "multipicklist", "combobox", "url", "textarea"}
+UNGROUPABLE = {"datetime", "double", "currency", "percent", "combobox"}
+# precision, scale, digits when the field gives none: currency 18/2, double 18/0, percent 3/0, int 9 digits.
+NUMBER_DEFAULTS = {"currency": (18, 2, 0), "double": (18, 0, 0), "percent": (3, 0, 0), "int": (0, 0, 9)}
+
+
+def describe_field(f: FieldDef) -> dict:
+    """One field of a describe with the 57 keys of the recorded describes (schema.DESCRIBE_SOURCE). Per type, as
+    recorded: byteLength three bytes per character of text types, 18 for ids; long text areas (over 255) neither
+    filter, sort, group nor aggregate; booleans don't aggregate; dates-times and numbers with decimals don't group.
+    What the emulator has no notion of (formulas' text, masks, encryption, dependent picklists) is null/false."""
+    long_text = f.type == "textarea" and f.length > 255
+    precision, scale, digits = NUMBER_DEFAULTS.get(f.type, (0, 0, 0))
+    polymorphic = len(f.reference_to) > 1
+    default = bool(f.default) if f.type == "boolean" else f.default if f.default in f.picklist_values else None
+    return {
+        "aggregatable": f.type != "boolean" and not long_text, "aiPredictionField": False,
+        "autoNumber": f.auto_number,
+        "byteLength": f.length * 3 if f.type in TEXT_TYPES else 18 if f.type in ("id", "reference") else 0,
+        "calculated": f.calculated, "calculatedFormula": None, "cascadeDelete": False, "caseSensitive": False,
+        "compoundFieldName": f.compound_field_name, "controllerName": None, "createable": f.createable,
+        "custom": f.name.endswith("__c"), "defaultValue": default, "defaultValueFormula": None,
+        "defaultedOnCreate": f.defaulted_on_create, "dependentPicklist": False, "deprecatedAndHidden": False,
+        "digits": f.digits if f.digits is not None else digits, "displayLocationInDecimal": False,
+        "encrypted": False, "externalId": f.external_id,
+        "extraTypeInfo": f.extra_type_info or ("plaintextarea" if f.type == "textarea" else None),
+        "filterable": f.filterable and not long_text, "filteredLookupInfo": None,
+        "formulaTreatNullNumberAsZero": False, "groupable": f.type not in UNGROUPABLE and not long_text,
+        "highScaleNumber": False, "htmlFormatted": False, "idLookup": f.id_lookup, "inlineHelpText": None,
+        "label": f.label, "length": f.length, "mask": None, "maskType": None, "name": f.name,
+        "nameField": f.name_field, "namePointing": polymorphic, "nillable": f.nillable,
+        "permissionable": f.permissionable,
+        "picklistValues": [{"active": True, "defaultValue": v == f.default, "label": v, "validFor": None, "value": v}
+                           for v in f.picklist_values],
+        "polymorphicForeignKey": polymorphic, "precision": f.precision if f.precision is not None else precision,
+        "queryByDistance": False, "referenceTargetField": None, "referenceTo": list(f.reference_to),
+        "relationshipName": f.relationship_name, "relationshipOrder": None, "restrictedDelete": False,
+        "restrictedPicklist": f.restricted_picklist, "scale": f.scale if f.scale is not None else scale,
+        "searchPrefilterable": False, "soapType": SOAP_TYPES.get(f.type, "xsd:string"),
+        "sortable": not long_text, "type": f.type, "unique": f.unique, "updateable": f.updateable,
+        "writeRequiresMasterRead": False,
+    }
 
 
 class _Rollback(Exception):

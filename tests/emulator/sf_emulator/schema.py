@@ -6,6 +6,7 @@ and docs/emulator.md. The schema is the same for every org.
 """
 from __future__ import annotations
 
+from .history import setup_audit_trail
 from .model import ChildRelationship, FieldDef, ObjectDef
 
 # System permissions: API name (PermissionSet/Profile field minus "Permissions") -> UI label.
@@ -122,11 +123,12 @@ EMAIL_ENCODINGS = ["UTF-8", "ISO-8859-1", "Shift_JIS", "ISO-2022-JP", "EUC-JP", 
 
 
 def _audit_fields(obj: ObjectDef, deletable: bool = True) -> None:
-    """Id and the system audit fields: not createable, not updateable, not permissionable [OBJREF]."""
-    ro = dict(createable=False, updateable=False, permissionable=False)
-    obj.add(FieldDef("Id", "id", "Record ID", 18, nillable=False, **ro))
+    """Id and the system audit fields: not createable, not updateable, not permissionable [OBJREF]; defaulted on
+    create, Id labelled "<Object> ID" and an idLookup (describes recorded from real orgs: DESCRIBE_SOURCE)."""
+    ro = dict(createable=False, updateable=False, permissionable=False, defaulted_on_create=True)
+    obj.add(FieldDef("Id", "id", f"{obj.label} ID", 18, nillable=False, id_lookup=True, **ro))
     if deletable:
-        obj.add(FieldDef("IsDeleted", "boolean", "Deleted", nillable=False, **ro))
+        obj.add(FieldDef("IsDeleted", "boolean", "Deleted", nillable=False, default=False, **ro))
     obj.add(FieldDef("CreatedDate", "datetime", "Created Date", nillable=False, **ro))
     obj.add(FieldDef("CreatedById", "reference", "Created By ID", 18, nillable=False, reference_to=["User"],
                      relationship_name="CreatedBy", **ro))
@@ -156,11 +158,17 @@ def _setup_object(name: str, label: str, prefix: str, **kw) -> ObjectDef:
     return obj
 
 
-def _data_object(name: str, label: str, prefix: str, custom: bool = False) -> ObjectDef:
-    obj = ObjectDef(name, label, prefix, custom=custom)
+def _data_object(name: str, label: str, prefix: str, custom: bool = False, queue_owned: bool = False) -> ObjectDef:
+    """A data object; the creating user owns its records (store.py). Objects that queues can own (Lead, Case,
+    custom objects) have a polymorphic owner, Group or User [OBJREF per object; the recorded Lead describe
+    (DESCRIBE_SOURCE) and restforce spec/fixtures/sobject/sobject_describe_success_response.json]. The describe
+    flags are those the recorded data objects share (Account, Contact, Lead, Opportunity, Case, Event)."""
+    obj = ObjectDef(name, label, prefix, custom=custom, feed_enabled=True, layoutable=True, mru_enabled=True,
+                    searchable=True, triggerable=True, undeletable=True, record_types=True)
     _audit_fields(obj)
     obj.add(FieldDef("OwnerId", "reference", "Owner ID", 18, nillable=False, defaulted_on_create=True,
-                     reference_to=["User"], relationship_name="Owner", permissionable=False))
+                     reference_to=["Group", "User"] if queue_owned else ["User"], relationship_name="Owner",
+                     permissionable=False))
     return obj
 
 
@@ -194,7 +202,7 @@ def build_schema() -> dict[str, ObjectDef]:
     psl = _setup_object("PermissionSetLicense", "Permission Set License", "0PL", createable=False,
                         updateable=False, deletable=False)
     for f in (_ro("DeveloperName", "string", "Permission Set License Name", 80),
-              _ro("MasterLabel", "string", "Label", 80),
+              _ro("MasterLabel", "string", "Label", 80, name_field=True),
               _ro("PermissionSetLicenseKey", "string", "Permission Set License Key", 255),
               _ro("Status", "picklist", "Status", 40), _ro("TotalLicenses", "int", "Total Licenses"),
               _ro("UsedLicenses", "int", "Used Licenses"), _ro("ExpirationDate", "date", "Expiration Date"),
@@ -231,6 +239,16 @@ def build_schema() -> dict[str, ObjectDef]:
     role.add(_text("RollupDescription", "Description", 80))
     objs.append(role)
 
+    # Group [OBJREF Group]: public groups and queues; here only so that the polymorphic owners of Lead, Case and
+    # custom objects name a type the org describes. None is seeded; a subset of its fields.
+    group = _setup_object("Group", "Group", "00G")
+    group.add(_text("Name", "Name", 40, nillable=False))
+    group.add(_text("DeveloperName", "Developer Name", 80))
+    group.add(_create_only("Type", "picklist", "Type", 40, nillable=False, picklist_values=["Regular", "Queue"],
+                           restricted_picklist=True))
+    group.add(FieldDef("Email", "email", "Email", 255, permissionable=False))
+    objs.append(group)
+
     # User [OBJREF User; FIELDREF User for lengths]. No delete.
     user = _setup_object("User", "User", "005", deletable=False)
     user.add(_text("Username", "Username", 80, nillable=False))
@@ -265,6 +283,8 @@ def build_schema() -> dict[str, ObjectDef]:
                         ("UserPermissionsSupportUser", "Service Cloud User")):
         user.add(FieldDef(name, "boolean", label, nillable=False, defaulted_on_create=True, default=False))
     user.add(_ro("LastLoginDate", "datetime", "Last Login", nillable=True))
+    # [FIELDREF User]; kept by history.py (password set or reset through the API) and the seeding admin API.
+    user.add(_ro("LastPasswordChangeDate", "datetime", "Last Password Change or Reset", nillable=True))
     user.add(FieldDef("ManagerId", "reference", "Manager ID", 18, reference_to=["User"], relationship_name="Manager"))
     user.child_relationships["permissionsetassignments"] = ChildRelationship(
         "PermissionSetAssignments", "PermissionSetAssignment", "AssigneeId")
@@ -274,7 +294,7 @@ def build_schema() -> dict[str, ObjectDef]:
     objs.append(user)
 
     # UserLogin [OBJREF UserLogin]: query, retrieve, update only.
-    ulog = _setup_object("UserLogin", "User Login", "060", createable=False, deletable=False)
+    ulog = _setup_object("UserLogin", "User Login", "0Yw", createable=False, deletable=False)  # prefix: recorded
     ulog.add(_ro("UserId", "reference", "User ID", 18, reference_to=["User"], relationship_name="User"))
     ulog.add(FieldDef("IsFrozen", "boolean", "Is Frozen", createable=False, nillable=False, permissionable=False))
     ulog.add(FieldDef("IsPasswordLocked", "boolean", "Is Password Locked", createable=False, nillable=False,
@@ -282,6 +302,7 @@ def build_schema() -> dict[str, ObjectDef]:
     objs.append(ulog)
 
     objs.append(_login_history())
+    objs.append(setup_audit_trail())  # history.py (oauth reference B.2)
 
     # PermissionSet [OBJREF PermissionSet]: LicenseId create-only and polymorphic.
     ps = _setup_object("PermissionSet", "Permission Set", "0PS")
@@ -383,12 +404,116 @@ def build_schema() -> dict[str, ObjectDef]:
 
     objs.extend(_data_objects())
     schema = {o.name.lower(): o for o in objs}
+    _apply_describe_facts(schema)
     data_names = STANDARD_DATA_OBJECTS + CUSTOM_DATA_OBJECTS
     for name in ("objectpermissions", "fieldpermissions"):
         schema[name].field("SobjectType").picklist_values = list(data_names)
     schema["fieldpermissions"].field("Field").picklist_values = [
         f"{o}.{f.name}" for o in data_names for f in schema[o.lower()].fields.values() if f.permissionable]
     return schema
+
+
+# Where describe values come from: responses recorded from real orgs, 3P SFDO-Tooling/CumulusCI
+# cumulusci/tests/shared_cassettes/GET_sobjects_<Object>_describe.yaml (Account, Case, Contact, Event, Lead,
+# Opportunity, Global). What they show is set below; objects they do not cover keep the defaults of ObjectDef
+# (those of the recorded setup objects) and of _data_object (docs/emulator.md "describe").
+DESCRIBE_SOURCE = "SFDO-Tooling/CumulusCI cumulusci/tests/shared_cassettes"
+OBJECT_FACTS: dict[str, dict] = {
+    "Account": dict(mergeable=True),
+    "Contact": dict(mergeable=True),
+    "Lead": dict(mergeable=True),
+    "Event": dict(mergeable=True),
+    "Opportunity": dict(label_plural="Opportunities"),
+    "Campaign": dict(feed_enabled=False),
+    "CampaignMember": dict(feed_enabled=False, mru_enabled=False, searchable=False, undeletable=False,
+                           record_types=False),
+    "User": dict(feed_enabled=True, layoutable=True, mru_enabled=True, searchable=True, triggerable=True),
+    "Organization": dict(updateable=True),  # every field read-only: a PATCH gets INVALID_FIELD_FOR_INSERT_UPDATE
+    "UserLicense": dict(replicateable=False),
+    "UserLogin": dict(replicateable=False, label_plural="User Login"),
+    "UserRole": dict(searchable=True, label_plural="Role"),
+}
+_ACCOUNT_TYPES = ["Prospect", "Customer - Direct", "Customer - Channel", "Channel Partner / Reseller",
+                  "Installation Partner", "Technology Partner", "Other"]
+_INDUSTRIES = ["Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals", "Communications", "Construction",
+               "Consulting", "Education", "Electronics", "Energy", "Engineering", "Entertainment", "Environmental",
+               "Finance", "Food & Beverage", "Government", "Healthcare", "Hospitality", "Insurance", "Machinery",
+               "Manufacturing", "Media", "Not For Profit", "Recreation", "Retail", "Shipping", "Technology",
+               "Telecommunications", "Transportation", "Utilities", "Other"]
+_STAGES = ["Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+           "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"]
+_SUBJECTS = ["Call", "Email", "Meeting", "Send Letter/Quote", "Other"]
+_PERSON = dict(extra_type_info="personname", compound_field_name="Name")
+FIELD_FACTS: dict[tuple[str, str], dict] = {
+    ("Account", "Name"): dict(name_field=True, extra_type_info="switchablepersonname"),
+    ("Account", "Type"): dict(length=40, picklist_values=_ACCOUNT_TYPES),
+    ("Account", "Industry"): dict(length=40, picklist_values=_INDUSTRIES),
+    ("Account", "AnnualRevenue"): dict(scale=0),
+    ("Contact", "Name"): dict(name_field=True, extra_type_info="personname"),
+    ("Contact", "FirstName"): dict(permissionable=False, **_PERSON),
+    ("Contact", "LastName"): dict(**_PERSON),
+    ("Contact", "Email"): dict(id_lookup=True),
+    ("Lead", "Name"): dict(name_field=True, extra_type_info="personname"),
+    ("Lead", "FirstName"): dict(permissionable=False, **_PERSON),
+    ("Lead", "LastName"): dict(**_PERSON),
+    ("Lead", "Email"): dict(id_lookup=True),
+    ("Lead", "Status"): dict(label="Status", default="Open - Not Contacted",
+                             picklist_values=["Open - Not Contacted", "Working - Contacted", "Closed - Converted",
+                                              "Closed - Not Converted"]),
+    ("Lead", "LeadSource"): dict(picklist_values=["Web", "Phone Inquiry", "Partner Referral", "Purchased List",
+                                                  "Other"]),
+    ("Lead", "Rating"): dict(picklist_values=["Hot", "Warm", "Cold"]),
+    ("Lead", "IsConverted"): dict(createable=True, defaulted_on_create=True, default=False),
+    ("Lead", "NumberOfEmployees"): dict(digits=8),
+    ("Opportunity", "Name"): dict(name_field=True, id_lookup=True),
+    ("Opportunity", "StageName"): dict(picklist_values=_STAGES),
+    ("Opportunity", "Amount"): dict(scale=2),
+    ("Opportunity", "Probability"): dict(defaulted_on_create=True),
+    ("Opportunity", "ExpectedRevenue"): dict(calculated=False, scale=2),
+    ("Case", "CaseNumber"): dict(name_field=True, id_lookup=True, auto_number=True, defaulted_on_create=True),
+    ("Case", "Status"): dict(length=40, nillable=True, default="New",
+                             picklist_values=["New", "Working", "Escalated", "Closed"]),
+    ("Case", "Priority"): dict(length=40, defaulted_on_create=True, default="Medium",
+                               picklist_values=["High", "Medium", "Low"]),
+    ("Case", "Origin"): dict(length=40, picklist_values=["Phone", "Email", "Web"]),
+    ("Event", "Id"): dict(label="Activity ID"),
+    ("Event", "OwnerId"): dict(label="Assigned To ID", reference_to=["Calendar", "User"]),
+    ("Event", "Subject"): dict(type="combobox", name_field=True, permissionable=False, picklist_values=_SUBJECTS),
+    ("Event", "StartDateTime"): dict(permissionable=False),
+    ("Event", "EndDateTime"): dict(permissionable=False),
+    # Not in the recordings; by analogy with the recorded objects (docs/emulator.md "describe").
+    ("Task", "Id"): dict(label="Activity ID"),
+    ("Task", "Subject"): dict(type="combobox", name_field=True, permissionable=False, picklist_values=_SUBJECTS),
+    ("Campaign", "Name"): dict(name_field=True),
+    ("Invoice__c", "Name"): dict(name_field=True, id_lookup=True, auto_number=True, defaulted_on_create=True),
+    ("Invoice__c", "External_Id__c"): dict(external_id=True, id_lookup=True),
+    ("Invoice__c", "Days_Overdue__c"): dict(scale=0),
+    # Setup objects: name fields and idLookup fields of reference 3.1-3.3 [OBJREF]; the nameField of objects with a
+    # DeveloperName and MasterLabel (MasterLabel) is the emulator's choice.
+    ("Organization", "Name"): dict(name_field=True),
+    ("UserLicense", "Name"): dict(name_field=True, id_lookup=True),
+    ("PermissionSetLicense", "PermissionSetLicenseKey"): dict(id_lookup=True),
+    ("Profile", "Name"): dict(name_field=True, id_lookup=True),
+    ("UserRole", "Name"): dict(name_field=True),
+    ("Group", "Name"): dict(name_field=True),
+    ("User", "Name"): dict(name_field=True),
+    ("User", "Username"): dict(id_lookup=True),
+    ("User", "Email"): dict(id_lookup=True),
+    ("User", "FederationIdentifier"): dict(id_lookup=True),
+    ("PermissionSet", "Name"): dict(name_field=True),
+    ("PermissionSetGroup", "MasterLabel"): dict(name_field=True),
+    ("ExternalClientApplication", "MasterLabel"): dict(name_field=True),
+}
+
+
+def _apply_describe_facts(schema: dict[str, ObjectDef]) -> None:
+    for name, values in OBJECT_FACTS.items():
+        for key, value in values.items():
+            setattr(schema[name.lower()], key, value)
+    for (obj_name, field_name), values in FIELD_FACTS.items():
+        f = schema[obj_name.lower()].field(field_name)
+        for key, value in values.items():
+            setattr(f, key, value)
 
 
 # LoginHistory.LoginType as the API returns it: the labels (oauth reference B.1).
@@ -446,6 +571,7 @@ def _data_objects() -> list[ObjectDef]:
 
     contact = _data_object("Contact", "Contact", "003")
     contact.add(_text("LastName", "Last Name", 80, nillable=False, permissionable=False))
+    contact.add(_ro("Name", "string", "Full Name", 121, nillable=False))  # FirstName LastName (rules.py)
     contact.add(_text("FirstName", "First Name", 40))
     contact.add(FieldDef("AccountId", "reference", "Account ID", 18, reference_to=["Account"],
                          relationship_name="Account"))
@@ -454,8 +580,9 @@ def _data_objects() -> list[ObjectDef]:
     contact.add(_text("Title", "Title", 128))
     contact.add(FieldDef("HasOptedOutOfEmail", "boolean", "Email Opt Out", nillable=False, defaulted_on_create=True))
 
-    lead = _data_object("Lead", "Lead", "00Q")
+    lead = _data_object("Lead", "Lead", "00Q", queue_owned=True)
     lead.add(_text("LastName", "Last Name", 80, nillable=False, permissionable=False))
+    lead.add(_ro("Name", "string", "Full Name", 121, nillable=False))  # FirstName LastName (rules.py)
     lead.add(_text("FirstName", "First Name", 40))
     lead.add(_text("Company", "Company", 255, nillable=False, permissionable=False))
     lead.add(FieldDef("Email", "email", "Email", 80))
@@ -496,7 +623,7 @@ def _data_objects() -> list[ObjectDef]:
     member.add(FieldDef("HasResponded", "boolean", "Responded", createable=False, updateable=False,
                         calculated=True))
 
-    case = _data_object("Case", "Case", "500")
+    case = _data_object("Case", "Case", "500", queue_owned=True)
     case.add(_text("Subject", "Subject", 255))
     case.add(FieldDef("Status", "picklist", "Status", 255, nillable=False, defaulted_on_create=True,
                       permissionable=False))
@@ -525,7 +652,7 @@ def _data_objects() -> list[ObjectDef]:
     event.add(FieldDef("WhoId", "reference", "Name ID", 18, reference_to=["Contact", "Lead"], relationship_name="Who"))
 
     # Invoice__c: the accounting integration's object (seed 003): Paid__c is what it edits.
-    invoice = _data_object("Invoice__c", "Invoice", "a0X", custom=True)
+    invoice = _data_object("Invoice__c", "Invoice", "a0X", custom=True, queue_owned=True)
     invoice.add(_ro("Name", "string", "Invoice Number", 80, nillable=False))  # auto-number: not permissionable
     invoice.add(FieldDef("Account__c", "reference", "Account", 18, reference_to=["Account"],
                          relationship_name="Account__r"))
@@ -538,4 +665,22 @@ def _data_objects() -> list[ObjectDef]:
     # A formula field: readable, never editable (reference 3.7).
     invoice.add(FieldDef("Days_Overdue__c", "double", "Days Overdue", createable=False, updateable=False,
                          calculated=True))
+    # Child relationships as the recorded Account, Contact and Lead describes list them (DESCRIBE_SOURCE); the
+    # Campaign, Opportunity, Case and Invoice ones by analogy. Usable as SOQL subqueries.
+    def child(parent: ObjectDef, name: str, child_object: str, fld: str, cascade: bool = True,
+              restricted: bool = False) -> None:
+        parent.child_relationships[name.lower()] = ChildRelationship(name, child_object, fld, cascade, restricted)
+
+    child(account, "Contacts", "Contact", "AccountId")
+    child(account, "Opportunities", "Opportunity", "AccountId")
+    child(account, "Cases", "Case", "AccountId", cascade=False, restricted=True)
+    child(account, "Tasks", "Task", "WhatId")
+    child(account, "Invoices__r", "Invoice__c", "Account__c", cascade=False)
+    for person, fld in ((contact, "ContactId"), (lead, "LeadId")):
+        child(person, "Tasks", "Task", "WhoId")
+        child(person, "Events", "Event", "WhoId")
+        child(person, "CampaignMembers", "CampaignMember", fld)
+    child(campaign, "CampaignMembers", "CampaignMember", "CampaignId")
+    child(opp, "Tasks", "Task", "WhatId")
+    child(case, "Tasks", "Task", "WhatId")
     return [account, contact, lead, opp, campaign, member, case, task, event, invoice]

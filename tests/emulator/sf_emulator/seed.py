@@ -11,7 +11,7 @@ import secrets
 import string
 
 from .schema import CUSTOM_DATA_OBJECTS, OBJECT_PERMISSION_FIELDS, STANDARD_DATA_OBJECTS, SYSTEM_PERMISSIONS
-from .store import Org
+from .store import Org, now_iso
 
 PERM = "Permissions"
 INTEGRATION_LICENCE = "Salesforce Integration"
@@ -104,7 +104,8 @@ def seed_org(org: Org, index: int, seats: int = 5) -> dict:
         "Username": username, "LastName": "Administrator", "FirstName": f"Org{index}",
         "Email": f"admin@org{index}.emulator.test", "Alias": "admin", "CommunityNickname": f"admin{index}",
         "TimeZoneSidKey": "GMT", "LocaleSidKey": "en_US", "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US",
-        "ProfileId": profiles["System Administrator"], "UserRoleId": ceo, "IsActive": True}, system=True)
+        "ProfileId": profiles["System Administrator"], "UserRoleId": ceo, "IsActive": True,
+        "LastPasswordChangeDate": now_iso()}, system=True)  # its password is set here (history.py)
     org.hidden["passwords"][admin] = password
     org.hidden["tokens"][admin] = token
     for row in org.tables.values():

@@ -6,6 +6,7 @@ Admin API (no Salesforce URL starts like this): /__emulator__/... see docs/emula
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import random
 import re
@@ -18,16 +19,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qsl, urlsplit
 
-from . import auth, eca, identity, metadata, rules
+from . import auth, eca, identity, metadata, rules, seeding
 from .model import SalesforceError
 from .rest import RestApi, versions
 from .schema import SYSTEM_PERMISSIONS, build_schema
 from .seed import seed_org
 from .store import Org, now_iso
 
-SESSION_SECONDS = 7200  # sessionSecondsValid in the login result (reference 1.4)
+SESSION_SECONDS = auth.SESSION_SECONDS  # sessionSecondsValid in the login result (reference 1.4)
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]  # reference 2.3
 ADMIN_PREFIX = "/__emulator__/"
+# Metadata SOAP endpoint: the version-only path simple-salesforce uses, and the login result's
+# metadataServerUrl, which adds the 15-character org id (reference 1.4; 3P recorded logins). The session says
+# which org a request is for; the id in the path is not checked (not modelled).
+METADATA_PATH = re.compile(r"^/services/Soap/m/(\d+\.\d+)(?:/[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)?/?$")
 FAULT_KINDS = ("unable_to_lock_row", "service_unavailable", "request_limit", "expire_session", "drop_connection")
 
 
@@ -111,8 +116,10 @@ class Emulator(auth.AuthBackend):
                 self._login_org.value = org.name
                 login = org.find_one("UserLogin", UserId=user["Id"]) or {}
                 perms = self.effective_permissions(org, user["Id"])
+                org_row = org.tables["Organization"][org.org_id]
                 return auth.LoginUser(
-                    org_id=org.org_id, org_name=org.tables["Organization"][org.org_id]["Name"], user_id=user["Id"],
+                    org_id=org.org_id, org_name=org_row["Name"], user_id=user["Id"],
+                    org_sandbox=bool(org_row["IsSandbox"]), org_locale=org_row["DefaultLocaleSidKey"],
                     username=user["Username"], password=org.hidden["passwords"].get(user["Id"], ""),
                     security_token=org.hidden["tokens"].get(user["Id"], ""), is_active=bool(user["IsActive"]),
                     is_frozen=bool(login.get("IsFrozen")), email=user["Email"], full_name=user["Name"],
@@ -226,6 +233,8 @@ class Emulator(auth.AuthBackend):
                          "eca_run_as_user_needs_preauthorization"):  # login flows (docs/emulator.md, Logins)
                 if name in body:
                     setattr(rt.login_policy, name, bool(body[name]))
+            if "trusted_ip_ranges" in body:
+                rt.login_policy.trusted_ip_ranges = _ip_ranges(body["trusted_ip_ranges"])
             if "standard_profile_password_policies" in body:
                 rt.standard_profile_policies = bool(body["standard_profile_password_policies"])
             for name in eca.SETTINGS:  # External Client App settings (docs/emulator.md, External Client Apps)
@@ -243,6 +252,17 @@ class Emulator(auth.AuthBackend):
                 group["Status"] = status
             rules.refresh_licence_counts(org)
         return {"ok": True}
+
+
+def _ip_ranges(value) -> tuple:
+    """Setting trusted_ip_ranges: [{"start": "10.0.0.1", "end": "10.0.0.255"}, ...] (Network Access)."""
+    ranges = []
+    for item in value or []:
+        start, end = ipaddress.ip_address(item["start"]), ipaddress.ip_address(item["end"])
+        if start.version != end.version or start > end:
+            raise ValueError(f"not an IP range: {item}")
+        ranges.append((str(start), str(end)))
+    return tuple(ranges)
 
 
 def auth_token() -> str:
@@ -313,8 +333,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self._oauth(path, body)
             if identity.serves(path):
                 return self._identity(path)
-            if re.match(r"^/services/Soap/m/\d+\.\d+/?$", path) and self.command == "POST":
-                return self._metadata(path, body)
+            metadata_path = METADATA_PATH.match(path)
+            if metadata_path and self.command == "POST":
+                return self._metadata(path, metadata_path.group(1), body)
             if path.rstrip("/") == "/services/data":
                 return self._send(200, versions(self.emulator.base_url))
             if path.startswith("/services/data/"):
@@ -390,7 +411,10 @@ class Handler(BaseHTTPRequestHandler):
         elif fault.kind == "expire_session":
             self._send(401, INVALID_SESSION)
         else:
-            self._send(status, [{"message": message, "errorCode": code, "fields": []}])
+            # A lock is a DML error (fields []); limit and availability refusals are request-level errors
+            # without a fields key (3P: real REQUEST_LIMIT_EXCEEDED bodies, docs/emulator.md "Wire shapes").
+            self._send(status, SalesforceError(status, code, message,
+                                               [] if fault.kind == "unable_to_lock_row" else None).rest_body())
         return True
 
     def _over_daily_limit(self, rt, path: str) -> bool:
@@ -405,7 +429,7 @@ class Handler(BaseHTTPRequestHandler):
         if "/Soap/m/" in path:
             self._send(500, metadata.soap_fault(f"sf:{code}", f"{code}: {message}"), "text/xml; charset=utf-8")
         else:
-            self._send(403, [{"message": message, "errorCode": code, "fields": []}])
+            self._send(403, SalesforceError(403, code, message).rest_body())  # no fields key (3P bodies)
         return True
 
     # -- REST --------------------------------------------------------------------------------------
@@ -430,7 +454,8 @@ class Handler(BaseHTTPRequestHandler):
             org.writes = 0
             org.current_user_id = session.user_id
             batch = _batch_size(self.headers.get("Sforce-Query-Options"))
-            api = RestApi(org, session.user_id, rt.cursors, batch, rt.policies.get_policy_by_profile_name)
+            api = RestApi(org, session.user_id, rt.cursors, batch, rt.policies.get_policy_by_profile_name,
+                          self.emulator.base_url)
             try:
                 if self.command == "GET":
                     resp = api.handle(self.command, self.path, body)
@@ -456,8 +481,7 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     # -- Metadata SOAP -----------------------------------------------------------------------------
-    def _metadata(self, path: str, body: bytes) -> None:
-        version = path.rstrip("/").rsplit("/", 1)[1]
+    def _metadata(self, path: str, version: str, body: bytes) -> None:
         found: dict = {}
 
         def resolve(session_id: str) -> Optional[metadata.MetadataContext]:
@@ -469,6 +493,7 @@ class Handler(BaseHTTPRequestHandler):
             rt = self.emulator.runtimes[session.org.name]
             found["rt"] = rt
             org = rt.org
+            org.current_user_id = session.user_id  # who makes the change (SetupAuditTrail, history.py)
             perms = self.emulator.effective_permissions(org, session.user_id)
 
             def find_profile(name: str) -> Optional[str]:
@@ -525,6 +550,8 @@ class Handler(BaseHTTPRequestHandler):
             with rt.org.lock:
                 rt.requests.clear()
             return self._send(200, {"ok": True})
+        if what == "security_token" and self.command == "GET":
+            return self._admin_security_token(rt)
         if what == "faults" and self.command == "POST":
             return self._admin_fault(rt, payload)
         if what == "faults" and self.command == "DELETE":
@@ -534,9 +561,23 @@ class Handler(BaseHTTPRequestHandler):
         if what == "settings" and self.command == "POST":
             try:
                 return self._send(200, self.emulator.apply_settings(rt, payload))
-            except (SalesforceError, ValueError, TypeError) as err:
+            except (SalesforceError, ValueError, TypeError, KeyError) as err:
                 return self._send(400, {"error": str(err)})
+        if what in seeding.PATHS and self.command == "POST":  # users, login history, audit trail (seeding.py)
+            return self._send(*seeding.handle(self.emulator, rt, what, payload))
         return self._send(404, {"error": f"unknown admin path {path}"})
+
+    def _admin_security_token(self, rt: OrgRuntime) -> None:
+        """GET .../security_token?username=U: the user's security token, which Salesforce would e-mail to the user
+        (no Salesforce API reads it, oauth reference A.5). Tests use it for password logins from outside the org's
+        trusted IP ranges."""
+        username = dict(parse_qsl(urlsplit(self.path).query)).get("username", "")
+        with rt.org.lock:
+            user = rt.org.find_one("User", Username=username)
+            token = rt.org.hidden["tokens"].get(user["Id"]) if user else None
+        if token is None:
+            return self._send(404, {"error": f"no user {username!r} in {rt.org.name}"})
+        self._send(200, {"username": user["Username"], "user_id": user["Id"], "security_token": token})
 
     def _admin_fault(self, rt: OrgRuntime, payload: dict) -> None:
         kind = payload.get("kind")

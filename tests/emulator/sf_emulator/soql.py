@@ -2,7 +2,8 @@
 
 Supported: field lists with parent paths (Profile.Name) and child subqueries, COUNT(), WHERE with
 = != <> < > <= >= IN, NOT IN (values or a semi-join subselect), LIKE, AND, OR, NOT, parentheses,
-string/number/boolean/null/date literals, ORDER BY (ASC/DESC, NULLS FIRST/LAST), LIMIT, OFFSET.
+string/number/boolean/null/date literals, ORDER BY (ASC/DESC, NULLS FIRST/LAST), LIMIT, OFFSET;
+polymorphic relationships (a lookup to several objects) through the Name object's fields and TYPEOF.
 Error codes per reference 2.3 (MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE); message wording beyond
 the quoted parts is UNVERIFIED.
 """
@@ -12,10 +13,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .model import ObjectDef, SalesforceError
+from . import access, dates
+from .model import FieldDef, ObjectDef, SalesforceError
 
 TOKEN_RE = re.compile(r"""\s*(?:(?P<str>'(?:\\.|[^'\\])*')|(?P<dt>\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2}))?)
                           |(?P<num>-?\d+(?:\.\d+)?)|(?P<op><=|>=|!=|<>|=|<|>)|(?P<punct>[(),])
+                          |(?P<dl>""" + dates.LITERAL_PATTERN + r""")  # date literals (dates.py)
                           |(?P<word>[A-Za-z_][A-Za-z0-9_.]*))""", re.X)
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\"}
 
@@ -38,6 +41,45 @@ class Query:
     order: list = field(default_factory=list)
     limit: Optional[int] = None
     offset: int = 0
+
+
+@dataclass
+class TypeOf:
+    """TYPEOF rel WHEN Type THEN fields ... [ELSE fields] END [SOQL reference "TYPEOF"]."""
+    rel: str
+    whens: list  # [(object name, [field paths])]
+    otherwise: list  # ELSE field paths (fields of the Name object)
+
+
+# The Name object: what a path through a polymorphic relationship (a lookup to several objects, e.g.
+# PermissionSet.License, Task.What, Case.Owner) can read, whatever the parent's type [OBJREF Name: its fields, with
+# ProfileId and UserRoleId relationship fields to Profile and UserRole; Field Reference "Name" adds Id, NameOrAlias
+# and RecordTypeId]. Another field fails like on a real org: "No such column 'X' on entity 'Name'" (3P reports
+# quoted in docs/emulator.md).
+NAME_OBJECT = ObjectDef("Name", "Name", "")
+for _name, _type in (("Alias", "string"), ("Email", "email"), ("FirstName", "string"), ("Id", "id"),
+                     ("IsActive", "boolean"), ("LastName", "string"), ("LastReferencedDate", "datetime"),
+                     ("LastViewedDate", "datetime"), ("MiddleName", "string"), ("Name", "string"),
+                     ("NameOrAlias", "string"), ("Phone", "phone"), ("RecordTypeId", "reference"), ("Suffix", "string"),
+                     ("Title", "string"), ("Type", "picklist"), ("Username", "string")):
+    NAME_OBJECT.add(FieldDef(_name, _type, _name))
+NAME_OBJECT.add(FieldDef("ProfileId", "reference", "ProfileId", reference_to=["Profile"], relationship_name="Profile"))
+NAME_OBJECT.add(FieldDef("UserRoleId", "reference", "UserRoleId", reference_to=["UserRole"],
+                         relationship_name="UserRole"))
+
+
+def polymorphic(f: FieldDef) -> bool:
+    return len(f.reference_to) > 1
+
+
+def name_view(obj: ObjectDef, row: dict) -> dict:
+    """The Name object's values for one parent record: Id, Type (the parent's object), Name (its name field) and the
+    Name fields the parent has itself (a user's Username, Email, ...); the rest null."""
+    name_field = obj.name_field or obj.field("Name")
+    out = {f.name: row.get(f.name) if obj.field(f.name) else None for f in NAME_OBJECT.fields.values()}
+    out.update(Id=row["Id"], Type=obj.name, Name=row.get(name_field.name) if name_field else None)
+    out["NameOrAlias"] = out["Name"]
+    return out
 
 
 @dataclass
@@ -91,6 +133,9 @@ class Parser:
                 self.i += 1
                 fields.append(self.query())
                 self.expect(")")
+            elif kind == "word" and val.upper() == "TYPEOF" and self.peek(1)[0] == "word":
+                self.i += 1
+                fields.append(self.typeof())
             elif kind == "word" and val.upper() == "COUNT" and self.peek(1)[1] == "(":
                 self.i += 2
                 self.expect(")")
@@ -133,6 +178,35 @@ class Parser:
         if self.kw("OFFSET"):
             q.offset = self.integer()
         return q
+
+    def typeof(self) -> TypeOf:
+        rel = self.peek()[1]
+        self.i += 1
+        whens = []
+        while self.kw("WHEN"):
+            kind, type_name = self.peek()
+            if kind != "word":
+                raise malformed(f"unexpected token: '{type_name or 'EOF'}'")
+            self.i += 1
+            self.expect_kw("THEN")
+            whens.append((type_name, self.field_names()))
+        if not whens:
+            raise malformed(f"unexpected token: '{self.peek()[1] or 'EOF'}', expecting WHEN")
+        otherwise = self.field_names() if self.kw("ELSE") else []
+        self.expect_kw("END")
+        return TypeOf(rel, whens, otherwise)
+
+    def field_names(self) -> list[str]:
+        names = []
+        while True:
+            kind, val = self.peek()
+            if kind != "word" or val.upper() in ("WHEN", "ELSE", "END", "FROM"):
+                raise malformed(f"unexpected token: '{val or 'EOF'}'")
+            self.i += 1
+            names.append(val)
+            if self.peek()[1] != ",":
+                return names
+            self.i += 1
 
     def integer(self) -> int:
         kind, val = self.peek()
@@ -194,6 +268,8 @@ class Parser:
             return re.sub(r"\\(.)", lambda m: ESCAPES.get(m.group(1), m.group(1)), val[1:-1])
         if kind == "num":
             return float(val) if "." in val else int(val)
+        if kind == "dl":
+            return dates.literal(val)
         if kind == "dt":
             return val
         if kind == "word" and val.lower() in ("true", "false"):
@@ -216,27 +292,44 @@ class Evaluator:
                                   "name. Please reference your WSDL or the describe call for the appropriate names.")
         return obj
 
+    def parent(self, obj: ObjectDef, rel: str) -> Optional[tuple[FieldDef, ObjectDef]]:
+        """The lookup named by relationship `rel` and what a path through it reads: the parent object, or the
+        Name object for a polymorphic lookup (None: no such relationship)."""
+        f = obj.relationship(rel)
+        if f is None:
+            return None
+        return f, NAME_OBJECT if polymorphic(f) else self.obj(f.reference_to[0])
+
     def check_path(self, obj: ObjectDef, path: str) -> None:
         parts = path.split(".")
         cur = obj
         for rel in parts[:-1]:
-            f = cur.relationship(rel)
-            if f is None:
+            step = self.parent(cur, rel)
+            if step is None:
                 raise no_such_column(path, obj.name)
-            cur = self.obj(f.reference_to[0])
+            cur = step[1]
         if cur.field(parts[-1]) is None:
             raise no_such_column(parts[-1], cur.name)
+
+    def follow(self, f: FieldDef, target: ObjectDef, row: Optional[dict]) -> Optional[tuple[ObjectDef, dict, dict]]:
+        """The parent record a lookup points at: (its object, its row, the row a path reads: the Name view for a
+        polymorphic lookup); None when the lookup is empty."""
+        ref = row.get(f.name) if row else None
+        found = self.source.get(f.reference_to, ref) if ref else None
+        if not found:
+            return None
+        pobj, prow = self.obj(found[0]), found[1]
+        return pobj, prow, name_view(pobj, prow) if target is NAME_OBJECT else prow
 
     def resolve(self, obj: ObjectDef, row: dict, path: str):
         parts = path.split(".")
         cur_obj, cur_row = obj, row
         for rel in parts[:-1]:
-            f = cur_obj.relationship(rel)
-            ref = cur_row.get(f.name) if cur_row else None
-            found = self.source.get(f.reference_to, ref) if ref else None
-            if not found:
+            f, target = self.parent(cur_obj, rel)
+            step = self.follow(f, target, cur_row)
+            if step is None:
                 return None
-            cur_obj, cur_row = self.obj(found[0]), found[1]
+            cur_obj, cur_row = target, step[2]
         return cur_row.get(cur_obj.field(parts[-1]).name)
 
     def matches(self, obj: ObjectDef, row: dict, cond) -> bool:
@@ -261,6 +354,9 @@ class Evaluator:
             pattern = "^" + re.escape(str(cond[2])).replace("%", ".*").replace("_", ".") + "$"
             return value is not None and re.match(pattern, str(value), re.I | re.S) is not None
         _, _, comparator, literal = cond
+        dated = dates.compare(value, comparator, literal, self.leaf(obj, cond[1]).type)
+        if dated is not None:  # date literals, and date/datetime fields compared as instants (dates.py)
+            return dated
         if comparator == "=":
             return _eq(value, literal)
         if comparator in ("!=", "<>"):
@@ -276,8 +372,10 @@ class Evaluator:
         for f in q.fields:
             if isinstance(f, str) and f != "COUNT()":
                 self.check_path(obj, f)
+            elif isinstance(f, TypeOf):
+                self._check_typeof(obj, f)
         self._check_where(obj, q.where)
-        rows = [r for r in self.source.rows(obj.name)
+        rows = [r for r in access.readable_rows(self.source, obj.name)  # the caller's read access (access.py)
                 if (self.query_all or not r.get("IsDeleted")) and (parent_filter is None or parent_filter(r))
                 and self.matches(obj, r, q.where)]
         for path, desc, nulls_last in reversed(q.order):
@@ -306,10 +404,27 @@ class Evaluator:
                 # trailheadapps/lwc-recipes#926 and forcedotcom/SFDX-Data-Move-Utility#230).
                 raise SalesforceError(400, "INVALID_FIELD", f"field '{leaf.name}' can not be filtered in a query call")
 
+    def _check_typeof(self, obj: ObjectDef, t: TypeOf) -> None:
+        """TYPEOF needs a polymorphic relationship and WHEN types it can point at; ELSE reads the Name object [SOQL
+        reference "TYPEOF"]. The error texts are the emulator's."""
+        step = self.parent(obj, t.rel)
+        if step is None:
+            raise no_such_column(t.rel, obj.name)
+        f = step[0]
+        if not polymorphic(f):
+            raise malformed(f"TYPEOF needs a polymorphic relationship: '{t.rel}' is not one")
+        for type_name, names in t.whens:
+            if type_name.lower() not in {r.lower() for r in f.reference_to}:
+                raise malformed(f"'{type_name}' is not a type that {obj.name}.{t.rel} can point at")
+            for name in names:
+                self.check_path(self.obj(type_name), name)
+        for name in t.otherwise:
+            self.check_path(NAME_OBJECT, name)
+
     def leaf(self, obj: ObjectDef, path: str):
         """The field a checked path ends on (Profile.Name -> Profile's Name)."""
         for rel in path.split(".")[:-1]:
-            obj = self.obj(obj.relationship(rel).reference_to[0])
+            obj = self.parent(obj, rel)[1]
         return obj.field(path.split(".")[-1])
 
     def run(self, q: Query, parent_filter=None) -> QueryResult:
@@ -335,6 +450,9 @@ class Evaluator:
     def shape(self, obj: ObjectDef, row: dict, fields: list) -> dict:
         out = {"attributes": self.attributes(obj, row)}
         for f in fields:
+            if isinstance(f, TypeOf):
+                self._place_typeof(out, obj, row, f)
+                continue
             if isinstance(f, Query):
                 rel = obj.child(f.obj)
                 if rel is None:
@@ -356,16 +474,37 @@ class Evaluator:
             fdef = obj.field(parts[0])
             out[fdef.name] = row.get(fdef.name) if row else None
             return
-        f = obj.relationship(parts[0])
-        ref = row.get(f.name) if row else None
-        found = self.source.get(f.reference_to, ref) if ref else None
-        if not found:
+        f, target = self.parent(obj, parts[0])
+        step = self.follow(f, target, row)
+        if step is None:
             out.setdefault(f.relationship_name, None)
             return
-        pobj = self.obj(found[0])
-        nested = out.get(f.relationship_name) or {"attributes": self.attributes(pobj, found[1])}
+        pobj, prow, view = step
+        nested = out.get(f.relationship_name) or {"attributes": self.attributes(pobj, prow)}
+        if target is NAME_OBJECT:
+            nested["attributes"]["type"] = "Name"  # the parent's own URL, typed as the Name object
         out[f.relationship_name] = nested
-        self._place(nested, pobj, found[1], parts[1:])
+        self._place(nested, target, view, parts[1:])
+
+    def _place_typeof(self, out: dict, obj: ObjectDef, row: dict, t: TypeOf) -> None:
+        """The WHEN branch of the parent's type (typed as that object), else ELSE's Name fields, else null."""
+        f, _ = self.parent(obj, t.rel)
+        step = self.follow(f, NAME_OBJECT, row)
+        if step is None:
+            out[f.relationship_name] = None
+            return
+        pobj, prow, view = step
+        for type_name, names in t.whens:
+            if type_name.lower() == pobj.name.lower():
+                out[f.relationship_name] = self.shape(pobj, prow, names)
+                return
+        if not t.otherwise:
+            out[f.relationship_name] = None
+            return
+        nested = {"attributes": dict(self.attributes(pobj, prow), type="Name")}
+        for name in t.otherwise:
+            self._place(nested, NAME_OBJECT, view, [name])
+        out[f.relationship_name] = nested
 
 
 def _eq(a, b) -> bool:

@@ -57,6 +57,7 @@ class IdFactory:
 
 
 ID_FACTORY = IdFactory()
+PLATFORM_TABLES = ("LoginHistory",)  # written by the platform only, never by a request's DML (see transaction)
 
 
 class Org:
@@ -115,10 +116,11 @@ class Org:
 
     # -- lookups used by rules and routes ----------------------------------------------------------
     def find(self, object_name: str, **criteria) -> list[dict]:
-        """Rows whose fields equal the criteria (strings compared case-insensitively)."""
+        """Live rows whose fields equal the criteria (strings compared case-insensitively); rows in the recycle
+        bin are left out, as every read but queryAll leaves them out."""
         out = []
         for row in self.tables[object_name].values():
-            if all(_same(row.get(k), v) for k, v in criteria.items()):
+            if not row.get("IsDeleted") and all(_same(row.get(k), v) for k, v in criteria.items()):
                 out.append(row)
         return out
 
@@ -139,12 +141,17 @@ class Org:
     @contextmanager
     def transaction(self):
         """All-or-none: restore every table if the block raises (composite/collections allOrNone)."""
-        snapshot = copy.deepcopy((self.tables, self.hidden))
+        # Tables only the platform writes, outside any request (LoginHistory: logins, the admin API), are not
+        # copied: no request can change them, and an audited org holds tens of thousands of their rows.
+        kept = {name: self.tables[name] for name in PLATFORM_TABLES if name in self.tables}
+        snapshot = copy.deepcopy(({n: t for n, t in self.tables.items() if n not in kept}, self.hidden))
         writes = self.writes
         try:
             yield
         except BaseException:
-            self.tables, self.hidden = snapshot
+            tables, self.hidden = snapshot
+            tables.update(kept)
+            self.tables = tables
             self.writes = writes
             raise
 
@@ -156,7 +163,7 @@ class Org:
         obj = self.object_or_error(object_name)
         if not obj.createable and not system:
             raise SalesforceError(400, "INVALID_TYPE_FOR_OPERATION",
-                                  f"entity type {obj.name} does not support insert")
+                                  f"entity type {obj.name} does not support insert", [])
         row = self._coerce(obj, rules.normalise(self, obj, values), creating=True, system=system)
         for f in obj.fields.values():
             if f.name not in row and f.defaulted_on_create and f.default is not None:
@@ -185,7 +192,7 @@ class Org:
         old = self._existing(obj, record_id)
         if not obj.updateable and not system:
             raise SalesforceError(400, "INVALID_TYPE_FOR_OPERATION",
-                                  f"entity type {obj.name} does not support update")
+                                  f"entity type {obj.name} does not support update", [])
         changes = self._coerce(obj, values, creating=False, system=system)
         new = dict(old)
         new.update(changes)
@@ -208,20 +215,35 @@ class Org:
             raise SalesforceError(405, "METHOD_NOT_ALLOWED",
                                   "HTTP Method 'DELETE' not allowed. Allowed are HEAD,GET,PATCH")
         rules.before_delete(self, obj, row, system=system)
-        del self.tables[obj.name][row["Id"]]
+        if obj.undeletable:
+            # Undeletable objects (describe) go to the recycle bin: the row stays, queryAll still finds it, a second
+            # DELETE gets ENTITY_IS_DELETED ([RESTREF] queryAll; 3P amp-labs/connectors crm/delete/not-found.json).
+            # Others (setup objects, CampaignMember) are deleted for good. Undelete: not modelled.
+            self._stamp(row, creating=False)
+            row["IsDeleted"] = True
+        else:
+            del self.tables[obj.name][row["Id"]]
         self.writes += 1
         rules.after_delete(self, obj, row, system=system)
 
     def _existing(self, obj: ObjectDef, record_id: str) -> dict:
         row = self.record(obj.name, record_id or "")
         if row is None:
-            if not record_id or record_id[:3] != obj.key_prefix or len(record_id) not in (15, 18):
-                # [ERRCODES] a malformed id is MALFORMED_ID; a valid-looking unknown one is NOT_FOUND.
-                raise SalesforceError(400 if record_id else 404, "MALFORMED_ID" if record_id else "NOT_FOUND",
-                                      f"{obj.label} ID: id value of incorrect type: {record_id}"
-                                      if record_id else "The requested resource does not exist", ["Id"])
+            if not record_id:
+                raise SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
+            if record_id[:3] != obj.key_prefix or len(record_id) not in (15, 18):
+                # [ERRCODES] a malformed id is MALFORMED_ID ([RESTREF sObject Collections] sample wording).
+                raise SalesforceError(400, "MALFORMED_ID", f"{obj.label} ID: id value of incorrect type: {record_id}",
+                                      ["Id"])
             raise SalesforceError(404, "NOT_FOUND", "The requested resource does not exist")
+        if row.get("IsDeleted"):
+            raise entity_is_deleted()
         return row
+
+    def is_deleted(self, object_name: str, record_id: str) -> bool:
+        """In the recycle bin (deleted, still found by queryAll)."""
+        row = self.record(object_name, record_id)
+        return bool(row and row.get("IsDeleted"))
 
     def _stamp(self, row: dict, creating: bool) -> None:
         ts = now_iso()
@@ -229,6 +251,8 @@ class Org:
         if creating:
             row["CreatedDate"] = ts
             row["CreatedById"] = who
+            if "ownerid" in self.schema[self._name_of(row)].fields:
+                row.setdefault("OwnerId", who)  # the creating user owns the record [OBJREF OwnerId]
         row["LastModifiedDate"] = ts
         row["LastModifiedById"] = who
         row["SystemModstamp"] = ts
@@ -250,8 +274,9 @@ class Org:
             f = obj.field(key)
             if f is None:
                 # REST: unknown field in a create/update body [RESTREF "Working with Records"].
-                raise SalesforceError(400, "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}",
-                                      [key])
+                # No fields key in the REST body (3P amp-labs/connectors unknown-field.json); collections
+                # SaveResults carry fields [] (3P amp-labs batch/update/contacts/partial-but-allOrNone.json).
+                raise SalesforceError(400, "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}")
             if key.lower() == "id" and not creating:
                 continue
             if not system and not (f.createable if creating else f.updateable):
@@ -263,6 +288,12 @@ class Org:
                                       "permission set.", [f.name])
             out[f.name] = _check_value(obj, f, value)
         return out
+
+
+def entity_is_deleted() -> SalesforceError:
+    """A record in the recycle bin: 404 ENTITY_IS_DELETED `entity is deleted`, fields [] (3P amp-labs/connectors
+    providers/salesforce/test/crm/delete/not-found.json; reference 2.3)."""
+    return SalesforceError(404, "ENTITY_IS_DELETED", "entity is deleted", [])
 
 
 def _same(a, b) -> bool:
@@ -293,16 +324,16 @@ def _check_value(obj: ObjectDef, f: FieldDef, value):
             # [RESTREF] JSON that does not fit the field type is a JSON_PARSER_ERROR.
             raise SalesforceError(400, "JSON_PARSER_ERROR",
                                   f"Cannot deserialize instance of boolean from VALUE_STRING value {value} or "
-                                  f"request may be missing a required field", [])
+                                  f"request may be missing a required field")
         return value
     if t in ("int", "double", "currency", "percent"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise SalesforceError(400, "JSON_PARSER_ERROR",
-                                  f"Cannot deserialize instance of {t} from VALUE_STRING value {value}", [])
+                                  f"Cannot deserialize instance of {t} from VALUE_STRING value {value}")
         return int(value) if t == "int" else value
     if not isinstance(value, str):
         raise SalesforceError(400, "JSON_PARSER_ERROR",
-                              f"Cannot deserialize instance of string from {type(value).__name__} value {value}", [])
+                              f"Cannot deserialize instance of string from {type(value).__name__} value {value}")
     if f.length and len(value) > f.length:
         # Reference 2.3 STRING_TOO_LONG format.
         raise SalesforceError(400, "STRING_TOO_LONG",

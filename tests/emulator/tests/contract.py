@@ -103,6 +103,12 @@ class OrgClient:
     def admin(self, method: str, what: str, **kw) -> requests.Response:
         return self.http.request(method, f"{self.url}/__emulator__/orgs/{self.org['name']}/{what}", **kw)
 
+    def security_token(self, username: str) -> str:
+        """A user's security token: Salesforce e-mails it, the emulator's admin API stands in for the mailbox."""
+        r = self.admin("GET", "security_token", params={"username": username})
+        assert r.status_code == 200, r.text
+        return r.json()["security_token"]
+
     def requests_log(self) -> list[dict]:
         return self.admin("GET", "requests").json()["requests"]
 

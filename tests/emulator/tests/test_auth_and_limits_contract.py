@@ -51,6 +51,7 @@ def test_frozen_and_inactive_users_cannot_log_in(emulator, org1):
     username = org1.one(f"SELECT Username FROM User WHERE Id = '{user_id}'")["Username"]
     password = "Pa55-word-" + user_id[-6:]
     assert org1.rest("POST", f"sobjects/User/{user_id}/password", json={"NewPassword": password}).status_code == 204
+    password += org1.security_token(username)  # no trusted IP ranges: the token is appended (oauth ref A.5)
     assert soap_login(emulator, username, password).status_code == 200
     login_id = org1.one(f"SELECT Id FROM UserLogin WHERE UserId = '{user_id}'")["Id"]
     assert org1.rest("PATCH", f"sobjects/UserLogin/{login_id}", json={"IsFrozen": True}).status_code == 204
@@ -71,8 +72,8 @@ def test_daily_allowance_exhausted_is_403_request_limit_exceeded(emulator):
         assert client.rest("GET", "limits").status_code == 200
         refused = client.rest("GET", "limits")
         assert refused.status_code == 403
-        assert refused.json() == [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED",
-                                   "fields": []}]
+        # A request-level error: no fields key (3P real bodies, reference 2.3).
+        assert refused.json() == [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
         md = client.http.post(f"{client.url}/services/Soap/m/62.0/", headers={"SOAPAction": '""'},
                               data=('<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Header>'
                                     '<m:SessionHeader xmlns:m="http://soap.sforce.com/2006/04/metadata"><m:sessionId>'

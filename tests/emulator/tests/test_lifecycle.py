@@ -50,7 +50,7 @@ def test_soap_login_success_and_failure(emulator):
     bad = s.post(f"{emulator['url']}/services/Soap/u/62.0", headers={"SOAPAction": "login", "Content-Type": "text/xml"},
                  data=soap_login_envelope(org["username"], org["password"]))  # token missing
     assert bad.status_code == 500
-    assert "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>" in bad.text
+    assert "<sf:exceptionCode>LOGIN_MUST_USE_SECURITY_TOKEN</sf:exceptionCode>" in bad.text
 
 
 def _jwt(org: dict, aud: str, exp) -> str:

@@ -157,12 +157,16 @@ def test_metadata_calls_need_modify_metadata(org1, md):
     from contract import soap_login_envelope
     login = org1.http.post(f"{org1.url}/services/Soap/u/62.0", headers={"SOAPAction": "login",
                                                                          "Content-Type": "text/xml"},
-                           data=soap_login_envelope(username, password))
+                           data=soap_login_envelope(username, password + org1.security_token(username)))
     assert login.status_code == 200, login.text
     session = login.text.split("<sessionId>")[1].split("</sessionId>")[0]
     status, root = md.call("listMetadata", "<ns0:queries><ns0:type>ProfilePasswordPolicy</ns0:type></ns0:queries>",
                            session_id=session)
-    assert status == 500 and "INSUFFICIENT_ACCESS" in root.find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault").findtext("faultcode")
+    fault = root.find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
+    assert status == 500 and fault.findtext("faultcode") == "sf:INSUFFICIENT_ACCESS"
+    # The wording real orgs send (3P: a debug log in forcedotcom/cli#3048).
+    assert fault.findtext("faultstring") == ("INSUFFICIENT_ACCESS: use of the Metadata API requires a user with the "
+                                             "ModifyAllData or ModifyMetadata permissions")
 
 
 def test_policy_follows_a_renamed_profile_and_is_orphaned_by_its_deletion(md, org1, profile):

@@ -90,7 +90,8 @@ class Env:
 
     # -- users ---------------------------------------------------------------------------------------
     def user(self, profile: str = INTEGRATION_PROFILE) -> dict:
-        """A new active user with a password (users made through the API have no security token)."""
+        """A new active user; "password" is what it logs in with: its password and security token (no trusted IP
+        ranges in this org, oauth reference A.5)."""
         profile_id = self.admin.one(f"SELECT Id FROM Profile WHERE Name = '{profile}'")["Id"]
         values = user_values(profile_id, Username=f"oauth.{uuid.uuid4().hex[:10]}@example.test")
         r = self.admin.create("User", values)
@@ -99,6 +100,7 @@ class Env:
         password = "Pa55-word-" + uuid.uuid4().hex[:8]
         assert self.admin.rest("POST", f"sobjects/User/{user_id}/password",
                                json={"NewPassword": password}).status_code == 204
+        password += self.admin.security_token(values["Username"])
         return {"id": user_id, "username": values["Username"], "password": password, "profile_id": profile_id}
 
     def permission_set(self, assignee: str) -> str:

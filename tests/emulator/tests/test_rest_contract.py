@@ -82,8 +82,10 @@ def test_sobject_create_get_update_delete(org1):
     assert upd.status_code == 204 and upd.content == b""
     assert org1.rest("GET", f"sobjects/Account/{body['id']}").json()["Industry"] == "Banking"
     assert org1.rest("DELETE", f"sobjects/Account/{body['id']}/").status_code == 204
-    missing = org1.rest("GET", f"sobjects/Account/{body['id']}")
-    assert missing.status_code == 404 and missing.json()[0]["errorCode"] == "NOT_FOUND"
+    deleted = org1.rest("GET", f"sobjects/Account/{body['id']}")  # in the recycle bin (reference 2.3)
+    assert deleted.status_code == 404 and deleted.json()[0]["errorCode"] == "ENTITY_IS_DELETED"
+    never = org1.rest("GET", f"sobjects/Account/{body['id'][:3]}Hz000000zzzzAAA")
+    assert never.status_code == 404 and never.json()[0]["errorCode"] == "NOT_FOUND"
 
 
 def test_required_fields_unknown_field_and_non_createable(org1):

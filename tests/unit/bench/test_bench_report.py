@@ -38,6 +38,9 @@ GOOD = dict(
                                      seconds=9.5, floor_seconds=2.25)]),
     imports=dict(sf_session=dict(median_ms=130.2, min_ms=120.0, baseline_ms=57.0,
                                  heaviest=[dict(package="simple_salesforce", median_ms=44.0)])),
+    audit=dict(big=dict(counts(27, seconds=12.5), findings=dict(high=30, medium=70, low=12, info=0)),
+               small=dict(counts(3, seconds=4.0), findings=dict(high=0, medium=0, low=0, info=0)),
+               seeded=dict(users=2001, login_rows=50000, setup_changes=1000, seconds=15.2)),
 )
 
 
@@ -60,6 +63,8 @@ def test_every_target_passes_with_good_numbers():
     (lambda r: r.update(ratio_vs_record_by_record=0.21), "vs_record_by_record"),
     (lambda r: r.update(max_logins_per_org_run=2), "one_login_per_org"),
     (lambda r: r["rollout"].update(ratio=1.51), "rollout_vs_floor"),
+    (lambda r: r["audit"]["small"].update(total=11), "audit_small_requests"),
+    (lambda r: r["audit"]["big"].update(total=41), "audit_big_requests"),
 ])
 def test_each_target_misses_alone(change, target):
     results = copy.deepcopy(GOOD)
@@ -77,7 +82,7 @@ def test_a_miss_shows_its_explanation_or_asks_for_one(monkeypatch):
     monkeypatch.setitem(report.EXPLANATIONS, "rollout_vs_floor", "Each task imports zeep; import it lazily.")
     page = report.render_markdown(results)
     assert "| Rollout wall time / Ansible's floor | <= 1.50 | 2.50 | MISS | Each task imports zeep" in page
-    assert "6 of 7 targets met; 1 missed." in page
+    assert "8 of 9 targets met; 1 missed." in page
 
 
 def test_missing_measurements_are_not_measured_not_failed():
@@ -97,7 +102,9 @@ def test_page_has_date_cores_and_every_section():
     assert "| API requests per org (min / max) | 20 / 21 |" in page
     assert "| `sf_session` | 130 ms | 120 ms | simple_salesforce 44 ms |" in page
     assert "| Ensure the users | `sfops.integration.sf_integration_user` | 40 | 9.5 s | 2.2 s |" in page
-    assert "7 of 7 targets met." in page
+    assert "9 of 9 targets met." in page
+    assert "| 2001 users, 50000 login-history rows and 1000 setup changes in the 30-day window | 1 | 26 | 0 | **27** " \
+           "| 12.5 s | 30 / 70 / 12 / 0 |" in page
 
 
 def test_request_accounting():
@@ -120,11 +127,12 @@ def test_request_accounting():
 def test_scenario_is_s1_and_renders_per_org():
     scenario = benchlib.render_for_org(benchlib.load_scenario(), "org7")
     assert len(scenario["sf_integrations"]) == 2
-    for integration in scenario["sf_integrations"]:
+    # 8 objects each, every field permission Salesforce lets a set hold on them (34 and 37), 3 system permissions.
+    for integration, fields in zip(scenario["sf_integrations"], (34, 37)):
         assert integration["user"]["username"].endswith("@acme.example.org7")
         (pset,) = integration["permission_sets"]
         assert (len(pset["object_permissions"]), len(pset["field_permissions"]), len(pset["system_permissions"])) \
-            == (8, 40, 3)
+            == (8, fields, 3)
         objects = set(entry["object"] for entry in pset["object_permissions"])
         assert set(entry["field"].split(".")[0] for entry in pset["field_permissions"]) <= objects
     with pytest.raises(benchlib.BenchError):

@@ -1,24 +1,27 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 import requests
 import urllib3.exceptions
-from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceGeneralError, SalesforceMalformedRequest
 
 from ansible_collections.sfops.integration.plugins.module_utils import client as client_mod
 from ansible_collections.sfops.integration.plugins.module_utils import connection, errors
+from ansible_collections.sfops.integration.plugins.module_utils.rest import HttpError
 
 INSTANCE = "https://acme.my.salesforce.com"
 
 
 def lock_error():
-    return SalesforceMalformedRequest(INSTANCE, 400, "sobjects", [
-        {"message": "unable to obtain exclusive access to this record", "errorCode": "UNABLE_TO_LOCK_ROW"}])
+    return HttpError(400, [{"message": "unable to obtain exclusive access to this record",
+                            "errorCode": "UNABLE_TO_LOCK_ROW"}], "sobjects")
 
 
 def expired():
-    return SalesforceExpiredSession(INSTANCE, 401, "query", [
-        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+    return HttpError(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}], "query")
 
 
 def dropped():
@@ -30,7 +33,7 @@ class Sleeps(list):
         self.append(seconds)
 
 
-def make_client(relogin=True, max_retries=3, **extra):
+def make_client(relogin=True, max_retries=3, read_only=False, **extra):
     params = dict((name, None) for name in connection.CONNECTION_ARGUMENT_SPEC)
     params.update(api_version="62.0", validate_certs=True, timeout=5, access_token="TOKEN", instance_url=INSTANCE,
                   login_url="https://login.salesforce.com")
@@ -39,15 +42,15 @@ def make_client(relogin=True, max_retries=3, **extra):
     params.update(extra)
     sleeps = Sleeps()
     policy = client_mod.RetryPolicy(max_retries=max_retries, backoff=1.0, sleep=sleeps, rand=lambda: 1.0)
-    client = client_mod.SalesforceClient(params, retry_policy=policy)
+    client = client_mod.SalesforceClient(params, retry_policy=policy, read_only=read_only)
     client.connect()
-    client._sf = object()  # never used for real: every call below passes a fake function
+    client._rest = object()  # never used for real: every call below passes a fake function
     client.logins = 0
 
     def fake_login(flow):
         client.logins += 1
         client.login_result = connection.LoginResult(INSTANCE, "NEW", flow)
-        client._sf = object()
+        client._rest = object()
     client._login = fake_login
     return client, sleeps
 
@@ -81,9 +84,8 @@ class TestRetryPolicy:
         assert sleeps == [1.0, 2.0]
 
     @pytest.mark.parametrize("exc", [
-        SalesforceGeneralError(INSTANCE, 503, "query", "Service Unavailable"),
-        SalesforceGeneralError(INSTANCE, 403, "query", [{"errorCode": "REQUEST_LIMIT_EXCEEDED",
-                                                         "message": "TotalRequests Limit exceeded."}]),
+        HttpError(503, "Service Unavailable", "query"),
+        HttpError(403, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}], "query"),
         dropped(),
     ])
     def test_transient_failures_are_retried(self, exc):
@@ -99,9 +101,8 @@ class TestRetryPolicy:
 
     def test_validation_errors_are_not_retried(self):
         client, sleeps = make_client()
-        bad = SalesforceMalformedRequest(INSTANCE, 400, "sobjects/User", [
-            {"errorCode": "REQUIRED_FIELD_MISSING", "message": "Required fields are missing: [LastName]",
-             "fields": ["LastName"]}])
+        bad = HttpError(400, [{"errorCode": "REQUIRED_FIELD_MISSING", "message": "Required fields are missing: [LastName]",
+                               "fields": ["LastName"]}], "sobjects/User")
         with pytest.raises(errors.ApiError) as info:
             client.call(failing(bad), action="create", sobject="User", record={"Username": "a@b.c"})
         assert "User 'a@b.c'" in info.value.message and "LastName" in info.value.message
@@ -175,8 +176,8 @@ class FakeSf:
         self.calls.append(("query", soql, include_deleted))
         return self.pages[0]
 
-    def query_more(self, url, identifier_is_url=False):
-        self.calls.append(("more", url, identifier_is_url))
+    def query_more(self, url):
+        self.calls.append(("more", url))
         return self.pages[int(url.rsplit("-", 1)[1])]
 
 
@@ -184,38 +185,82 @@ class TestQuery:
     def test_follows_next_records_url(self):
         client = make_client()[0]
         base = "/services/data/v62.0/query/01g-"
-        client._sf = FakeSf([
+        client._rest = FakeSf([
             dict(done=False, records=[{"Id": 1}], nextRecordsUrl=base + "1"),
             dict(done=False, records=[{"Id": 2}], nextRecordsUrl=base + "2"),
             dict(done=True, records=[{"Id": 3}]),
         ])
         assert [r["Id"] for r in client.query("SELECT Id FROM User")] == [1, 2, 3]
-        assert client._sf.calls[1] == ("more", base + "1", True)
+        assert client._rest.calls[1] == ("more", base + "1")
 
     def test_query_all_includes_deleted(self):
         client = make_client()[0]
-        client._sf = FakeSf([dict(done=True, records=[])])
+        client._rest = FakeSf([dict(done=True, records=[])])
         assert client.query_all("SELECT Id FROM User") == []
-        assert client._sf.calls == [("query", "SELECT Id FROM User", True)]
+        assert client._rest.calls == [("query", "SELECT Id FROM User", True)]
 
 
-class TestSoql:
-    def test_values_are_quoted(self):
-        assert client_mod.soql("SELECT Id FROM User WHERE Username = {}", "o'brien@acme.com") == \
-            "SELECT Id FROM User WHERE Username = 'o\\'brien@acme.com'"
-
-    def test_lists_and_booleans(self):
-        assert client_mod.soql("SELECT Id FROM PermissionSet WHERE Name IN {names} AND IsCustom = {custom}",
-                               names=["A", "B"], custom=True) == \
-            "SELECT Id FROM PermissionSet WHERE Name IN ('A','B') AND IsCustom = true"
-
+class TestComposite:
     def test_composite_query_url_is_encoded(self):
         client = make_client()[0]
         sub = client.composite_query("ref", "SELECT Id FROM User WHERE Name = 'A B'")
         assert sub["url"] == "/services/data/v62.0/query/?q=SELECT+Id+FROM+User+WHERE+Name+%3D+%27A+B%27"
 
+    def test_composite_query_keeps_references_readable(self):
+        client = make_client()[0]
+        sub = client.composite_query("login", "SELECT Id FROM UserLogin WHERE UserId = '@{user.id}'", references=True)
+        assert sub["url"].endswith("?q=SELECT+Id+FROM+UserLogin+WHERE+UserId+%3D+'@{user.id}'")
 
-class TestResults:
+    def test_batches_respect_the_composite_limits(self):
+        client = make_client()[0]
+        subs = [client.sobject_subrequest("set", "POST", "PermissionSet", body={})]
+        subs += client.collection_subrequests("rows", "POST", records=[{}] * (7 * client_mod.COLLECTION_LIMIT))
+        groups = client_mod.batches(subs)
+        assert [len(g) for g in groups] == [6, 2]
+        assert sum(client_mod.is_heavy(s) for s in groups[0]) == client_mod.COMPOSITE_HEAVY_LIMIT
+        reads = [client.composite_describe("d%d" % i, "Lead") for i in range(30)]
+        assert [len(g) for g in client_mod.batches(reads)] == [25, 5]
+
+    def test_collection_subrequests_are_chunked(self):
+        client = make_client()[0]
+        subs = client.collection_subrequests("gone", "DELETE", ids=["a%d" % i for i in range(201)])
+        assert [s["referenceId"] for s in subs] == ["gone0", "gone1"]
+        assert subs[1]["url"] == "/services/data/v62.0/composite/sobjects?ids=a200&allOrNone=true"
+        assert client.collection_subrequests("none", "POST", records=[]) == []
+
+    def test_later_requests_get_the_values_of_earlier_ones(self):
+        responses = {"permissionSet": {"body": {"id": "0PSNEW"}},
+                     "found": {"body": {"records": [{"Id": "005A"}]}}}
+        sub = dict(url="/x/@{found.records[0].Id}", body=dict(records=[dict(ParentId="@{permissionSet.id}")]))
+        same = dict(url="/x/@{notYet.id}/@{found.records[1].Id}")
+        assert client_mod.with_references(sub, responses) == dict(url="/x/005A", body=dict(records=[dict(
+            ParentId="0PSNEW")]))
+        assert client_mod.with_references(same, responses) == same
+
+    def test_write_splits_and_carries_the_new_id(self):
+        client = make_client()[0]
+        sent = []
+
+        def answer(sub):
+            if sub["referenceId"] == "permissionSet":
+                return dict(referenceId="permissionSet", httpStatusCode=201, body={"id": "0PSNEW"})
+            return dict(referenceId=sub["referenceId"], httpStatusCode=200, body=[dict(success=True, id="110", errors=[])])
+
+        def composite(group, all_or_none=False, find_existing=None):
+            sent.append(group)
+            assert all_or_none is True
+            return dict((sub["referenceId"], answer(sub)) for sub in group)
+        client.composite = composite
+        rows = [dict(attributes=dict(type="ObjectPermissions"), ParentId="@{permissionSet.id}")] * 1200
+        subs = [client.sobject_subrequest("permissionSet", "POST", "PermissionSet", body=dict(Name="X"))]
+        subs += client.collection_subrequests("rows", "POST", records=rows)
+        responses = client.write(subs, "create permission set X")
+        assert responses["permissionSet"]["body"]["id"] == "0PSNEW" and len(sent) == 2
+        assert sent[0][1]["body"]["records"][0]["ParentId"] == "@{permissionSet.id}"
+        assert sent[1][0]["body"]["records"][0]["ParentId"] == "0PSNEW"
+
+
+class TestFailures:
     def test_names_the_failed_record_not_the_rolled_back_ones(self):
         records = [dict(attributes=dict(type="PermissionSet"), Name="Good"),
                    dict(attributes=dict(type="PermissionSet"), Name="Bad")]
@@ -225,11 +270,44 @@ class TestResults:
                                              fields=["Name"])]),
         ]
         with pytest.raises(errors.DuplicateError) as info:
-            client_mod.raise_for_results(results, records, "create")
-        assert "PermissionSet 'Bad'" in info.value.message and "Good" not in info.value.message
+            client_mod.raise_failures(client_mod.record_failures(results, records, "create"))
+        assert "create PermissionSet 'Bad'" in info.value.message and "Good" not in info.value.message
+
+    def test_labels_name_records_in_whole_phrases(self):
+        results = [dict(success=False, errors=[dict(statusCode="FIELD_INTEGRITY_EXCEPTION", message="no")]),
+                   dict(success=False, errors=[dict(statusCode="DUPLICATE_VALUE", message="again")])]
+        failures = client_mod.record_failures(results, [{}, {}], "assign", ["assign A to user 'u'", "assign B to user 'u'"])
+        error = errors.combine(failures)
+        assert error.message == ("Salesforce refused to assign A to user 'u': FIELD_INTEGRITY_EXCEPTION: no; "
+                                 "Salesforce refused to assign B to user 'u': DUPLICATE_VALUE: again")
 
     def test_success_passes(self):
-        client_mod.raise_for_results([dict(success=True, id="0PS1", errors=[])], [{}], "create")
+        assert client_mod.record_failures([dict(success=True, id="0PS1", errors=[])], [{}], "create") == []
+
+    def test_rollback_without_a_culprit_is_still_a_failure(self):
+        rolled = dict(success=False, errors=[dict(statusCode="ALL_OR_NONE_OPERATION_ROLLED_BACK", message="")])
+        [failure] = client_mod.record_failures([rolled], [{}], "remove")
+        assert "without naming a failed record" in failure.message
+
+    def test_composite_names_the_failed_subrequest_not_the_halted_ones(self):
+        client = make_client()[0]
+        subs = [client.sobject_subrequest("setUpdate", "PATCH", "PermissionSet", "0PS1", dict(Label="L")),
+                client.collection_subrequests("objectCreates", "POST", records=[
+                    dict(attributes=dict(type="ObjectPermissions"), SobjectType="Lead")])[0]]
+        halted = [dict(errorCode="PROCESSING_HALTED", message="rolled back")]
+        responses = dict(setUpdate=dict(httpStatusCode=400, body=halted), objectCreates0=dict(httpStatusCode=200, body=[
+            dict(success=False, errors=[dict(statusCode="FIELD_INTEGRITY_EXCEPTION", fields=["SobjectType"],
+                                             message="The user license doesn't allow the permission: Read Lead")])]))
+        [failure] = client_mod.composite_failures(responses, subs, "update permission set X")
+        assert failure.message.startswith("Salesforce refused to update permission set X (ObjectPermissions 'Lead'): "
+                                          "FIELD_INTEGRITY_EXCEPTION on SobjectType")
+        responses["objectCreates0"] = dict(httpStatusCode=400, body=[dict(errorCode="INVALID_FIELD", message="bad")])
+        [failure] = client_mod.composite_failures(responses, subs, "update permission set X",
+                                                  labels=dict(objectCreates0="add object access"))
+        assert failure.message == "Salesforce refused to add object access (HTTP 400): INVALID_FIELD: bad"
+        responses["setUpdate"] = dict(httpStatusCode=400, body=[dict(errorCode="INVALID_FIELD", message="Label")])
+        assert "update permission set X (PermissionSet 0PS1)" in client_mod.composite_failures(
+            responses, subs, "update permission set X")[0].message
 
     def test_composite_body_raises_for_failed_subrequest(self):
         client = make_client()[0]
@@ -237,3 +315,70 @@ class TestResults:
                                  body=[dict(errorCode="INVALID_FIELD", message="No such column 'Foo'")])}
         with pytest.raises(errors.ApiError, match="INVALID_FIELD"):
             client.composite_body(responses, "org")
+        assert client.optional_body(responses, "org") is None
+
+
+class CollectionsApi:
+    """Answers sObject Collections deletes: ids in ``gone`` are already deleted; all or none rolls back the rest."""
+
+    def __init__(self, gone=()):
+        self.gone = set(gone)
+        self.calls = []
+
+    def restful(self, path, params=None, method="GET", json=None):
+        ids = params["ids"].split(",")
+        self.calls.append(ids)
+        if not self.gone.intersection(ids):
+            return [dict(id=i, success=True, errors=[]) for i in ids]
+        return [dict(success=False, errors=[dict(
+            statusCode="ENTITY_IS_DELETED" if i in self.gone else "ALL_OR_NONE_OPERATION_ROLLED_BACK", message="x")])
+            for i in ids]
+
+
+class TestCollections:
+    def test_a_record_already_gone_is_not_a_failure_with_missing_ok(self):
+        client = make_client()[0]
+        client._rest = api = CollectionsApi(gone=["2LA1"])
+        client.delete_records(["0Pa1", "2LA1"], labels=["remove G", "remove P"], action="remove", missing_ok=True)
+        assert api.calls == [["0Pa1", "2LA1"], ["0Pa1"]]
+
+    def test_without_missing_ok_it_is(self):
+        client = make_client()[0]
+        client._rest = CollectionsApi(gone=["2LA1"])
+        with pytest.raises(errors.NotFoundError, match="Salesforce refused to remove P: ENTITY_IS_DELETED"):
+            client.delete_records(["0Pa1", "2LA1"], labels=["remove G", "remove P"], action="remove")
+
+
+class TestCheckMode:
+    def test_writes_are_refused_before_they_are_sent(self):
+        client = make_client(read_only=True)[0]
+        for write in (lambda: client.create("User", {"Username": "a@b.c"}), lambda: client.update("User", "005", {}),
+                      lambda: client.delete_records(["005"]),
+                      lambda: client.write([client.sobject_subrequest("u", "PATCH", "User", "005", {})], "save"),
+                      lambda: client.metadata(lambda md: None, action="create", write=True)):
+            with pytest.raises(errors.SalesforceError, match="Check mode: refusing to"):
+                write()
+        assert client.api_requests == 0
+
+    def test_reads_are_not(self):
+        client = make_client(read_only=True)[0]
+        client.call = lambda func, **kwargs: dict(compositeResponse=[dict(referenceId="d", httpStatusCode=200, body={})])
+        assert client.read([client.composite_describe("d", "User")])["d"]["body"] == {}
+
+
+class TestLibraries:
+    def test_only_requests_is_needed_up_front(self):
+        assert client_mod.missing_libraries() == []
+
+    def test_rest_path_imports_neither_simple_salesforce_nor_zeep_nor_jwt(self):
+        code = ("import sys; from ansible_collections.sfops.integration.plugins.module_utils import module, client; "
+                "print(sorted(m for m in ('simple_salesforce', 'zeep', 'jwt') if m in sys.modules))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+        assert out.stdout.strip() == "[]"
+
+    def test_missing_metadata_library_is_reported_by_its_pip_name(self, uninstalled):
+        uninstalled("zeep")
+        with pytest.raises(errors.MissingLibraryError) as info:
+            client_mod.import_metadata_libraries()
+        assert "zeep" in info.value.message and info.value.fail_kwargs()["exception"].startswith("Traceback")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.sfops.integration.plugins.module_utils import connection
+from ansible_collections.sfops.integration.plugins.module_utils import errors
 from ansible_collections.sfops.integration.plugins.module_utils.errors import ConfigurationError
 
 
@@ -137,3 +138,10 @@ class TestJwt:
         with pytest.raises(ConfigurationError, match="Cannot read private_key_file"):
             connection.build_jwt_assertion(params(client_id="c", username="u",
                                                   private_key_file=str(tmp_path / "nope.pem")))
+
+
+def test_jwt_is_imported_only_for_a_jwt_login_and_reported_when_missing(uninstalled):
+    uninstalled("jwt")
+    with pytest.raises(errors.MissingLibraryError) as info:
+        connection.build_jwt_assertion(params(client_id="c", username="u", private_key="-----BEGIN PRIVATE KEY-----"))
+    assert "pyjwt[crypto]" in info.value.message

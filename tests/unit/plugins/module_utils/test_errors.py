@@ -19,10 +19,6 @@ class TestClassify:
         (404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}], errors.NotFoundError),
         (400, [{"message": "duplicate value found: <unknown> duplicates value on record with id: <unknown>",
                 "errorCode": "DUPLICATE_VALUE"}], errors.DuplicateError),
-        # PSL seats: the code is UNVERIFIED, the text is documented
-        (400, [{"message": "All Salesforce API Integration permission set licenses are in use. For more licenses, "
-                           "contact your salesforce.com representative.", "errorCode": "INSUFFICIENT_ACCESS_OR_READONLY"}],
-         errors.LicenseLimitError),
         (400, [{"message": "License Limit Exceeded - Salesforce Integration", "errorCode": "LICENSE_LIMIT_EXCEEDED"}],
          errors.LicenseLimitError),
         (403, [{"message": "You do not have permission to view this record.", "errorCode": "INSUFFICIENT_ACCESS"}],
@@ -59,3 +55,74 @@ class TestClassify:
     def test_non_json_body_is_truncated(self):
         error = errors.classify_api_error(502, "x" * 2000, resource="query")
         assert len(error.message) < 700
+
+
+# A duplicate PermissionSetAssignment as a real org answers it (15-character ids, two spaces after the first period).
+REAL_DUPLICATE_ASSIGNMENT = dict(
+    statusCode="DUPLICATE_VALUE", fields=["AssigneeId", "PermissionSetId"],
+    message="Duplicate PermissionSetAssignment.  Assignee: 0055g00000AbCdE; Permission Set: 0PS5g000000XyZa")
+# Help KB 000390162's text for a permission set license without free seats.
+PSL_SEATS_TEXT = ("All Salesforce API Integration permission set licenses are in use. For more licenses, contact your "
+                  "salesforce.com representative.")
+
+
+class TestCodeFirst:
+    """The code decides; the text only where a code is shared by different situations (errors._by_text)."""
+
+    def test_duplicate_assignment_in_a_real_org_s_words(self):
+        error = errors.classify_api_error(None, [REAL_DUPLICATE_ASSIGNMENT], action="assign",
+                                          sobject="PermissionSetAssignment")
+        assert isinstance(error, errors.DuplicateError)
+        assert error.fields == ["AssigneeId", "PermissionSetId"]
+        assert "DUPLICATE_VALUE on AssigneeId, PermissionSetId: Duplicate PermissionSetAssignment.  Assignee" \
+            in error.message
+
+    def test_duplicate_value_in_other_words_is_still_a_duplicate(self):
+        other = dict(REAL_DUPLICATE_ASSIGNMENT, message="This user already has this permission set.")
+        assert isinstance(errors.classify_api_error(None, [other]), errors.DuplicateError)
+
+    def test_duplicate_wording_under_a_shared_code(self):
+        # The code of a duplicate permission set license assignment is inferred; its text is not.
+        text = "duplicate value found: <unknown> duplicates value on record with id: <unknown>"
+        assert isinstance(errors.classify_api_error(400, [dict(errorCode="FIELD_INTEGRITY_EXCEPTION", message=text)]),
+                          errors.DuplicateError)
+        assert errors.classify_api_error(400, [dict(errorCode="FIELD_INTEGRITY_EXCEPTION",
+                                                    message="Duplicate of nothing in particular")]).__class__ \
+            is errors.ApiError
+
+    def test_words_do_not_override_a_code_that_says_it_alone(self):
+        locked = dict(errorCode="UNABLE_TO_LOCK_ROW", message="duplicate value found: but locked")
+        assert isinstance(errors.classify_api_error(400, [locked]), errors.RecordLockedError)
+        # The lock's text without its code is no lock.
+        assert errors.classify_api_error(400, [dict(errorCode="FIELD_INTEGRITY_EXCEPTION", message=(
+            "unable to obtain exclusive access to this record"))]).__class__ is errors.ApiError
+
+    @pytest.mark.parametrize("code", ["LICENSE_LIMIT_EXCEEDED", "INSUFFICIENT_ACCESS_OR_READONLY", None])
+    def test_psl_seats_in_the_documented_words_under_any_code(self, code):
+        assert isinstance(errors.classify_api_error(400, [dict(errorCode=code, message=PSL_SEATS_TEXT)]),
+                          errors.LicenseLimitError)
+
+    def test_psl_seats_in_other_words(self):
+        # LICENSE_LIMIT_EXCEEDED says it alone; the shared access code in other words is an access refusal.
+        assert isinstance(errors.classify_api_error(400, [dict(errorCode="LICENSE_LIMIT_EXCEEDED", message=(
+            "No more seats on Salesforce API Integration"))]), errors.LicenseLimitError)
+        assert isinstance(errors.classify_api_error(400, [dict(errorCode="INSUFFICIENT_ACCESS_OR_READONLY", message=(
+            "insufficient access rights on object id"))]), errors.PermissionDeniedError)
+
+    def test_metadata_answers_are_classified_by_status_code(self):
+        error = errors.classify_api_error(None, [dict(statusCode="DUPLICATE_DEVELOPER_NAME", message="taken",
+                                                      fullName="Marketo_Integration")], action="create",
+                                          sobject="ExternalClientApplication")
+        assert isinstance(error, errors.DuplicateError)
+
+    def test_status_decides_without_a_known_code(self):
+        assert isinstance(errors.classify_api_error(403, [dict(errorCode="API_DISABLED_FOR_ORG", message="x")]),
+                          errors.PermissionDeniedError)
+        assert isinstance(errors.classify_api_error(502, "Bad Gateway"), errors.ServiceUnavailableError)
+        assert isinstance(errors.classify_api_error(403, [dict(errorCode="REQUEST_LIMIT_EXCEEDED",
+                                                               message="ConcurrentRequests")]), errors.RequestLimitError)
+
+
+def test_missing_library_fails_like_missing_required_lib():
+    kwargs = errors.MissingLibraryError("zeep", "Traceback ...").fail_kwargs()
+    assert "zeep" in kwargs["msg"] and kwargs["exception"] == "Traceback ..."

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from ansible_core_compat import patch_module_args
 
 from ansible_collections.sfops.integration.plugins.module_utils import module as module_mod
 from ansible_collections.sfops.integration.plugins.module_utils.errors import DuplicateError

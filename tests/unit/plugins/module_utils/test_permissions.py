@@ -44,11 +44,6 @@ def test_enabled_reads_a_record(catalogue):
     assert catalogue.enabled(record) == ["ApiEnabled", "ViewAllData"]
 
 
-def test_unknown_message_names_the_closest(catalogue):
-    message = perms.unknown_message("system permission", ["ApiEnable", "Zzz"], catalogue.names)
-    assert message == "unknown system permission 'ApiEnable' (did you mean ApiEnabled?); 'Zzz'"
-
-
 @pytest.mark.parametrize("asked, effective", [
     (["edit"], ["read", "edit"]),
     (["create"], ["read", "create"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.sfops.integration.plugins.module_utils import system_permissions as sp
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import SystemPermissionCatalogue
 
 CATALOGUE = SystemPermissionCatalogue({"fields": [
@@ -15,13 +16,10 @@ CATALOGUE = SystemPermissionCatalogue({"fields": [
 class FakeModule:
     def __init__(self, allow):
         self.params = dict(allow_privileged=allow)
-        self.warnings, self.failures = [], []
+        self.warnings = []
 
     def warn(self, message):
         self.warnings.append(message)
-
-    def fail(self, message):
-        self.failures.append(message)
 
 
 def test_resolve_returns_canonical_names_or_one_message():
@@ -51,34 +49,34 @@ def test_plan_without_changes():
     assert plan.changed is False and plan.record_fields() == {}
 
 
-def test_permissions_a_licence_forces_on_are_never_purged():
+def test_permissions_a_license_forces_on_are_never_purged():
     psl = dict(MaximumPermissionsApiEnabled=True, MaximumPermissionsConvertLeads=True)
-    forced = sp.forced_by_licence(psl)
+    forced = sp.forced_by_license(psl)
     assert forced == ["ApiEnabled"]
     plan = sp.SystemPermissionPlan(["ConvertLeads"], ["ApiEnabled", "ConvertLeads"], True, forced)
     assert plan.changed is False and plan.after == ["ApiEnabled", "ConvertLeads"]
-    assert sp.forced_by_licence(dict(MaximumPermissionsApiEnabled=False)) == []
-    assert sp.forced_by_licence(None) == []
+    assert sp.forced_by_license(dict(MaximumPermissionsApiEnabled=False)) == []
+    assert sp.forced_by_license(None) == []
 
 
-def test_licence_allows_from_maximum_permissions():
+def test_license_allows_from_maximum_permissions():
     psl = dict(MaximumPermissionsApiEnabled=True, MaximumPermissionsEditHtmlTemplates=False)
-    refused = sp.not_allowed_by_licence(["ApiEnabled", "EditHtmlTemplates", "NotOnTheLicence"], psl)
+    refused = sp.not_allowed_by_license(["ApiEnabled", "EditHtmlTemplates", "NotOnTheLicense"], psl)
     assert refused == ["EditHtmlTemplates"]
-    assert sp.licence_message(CATALOGUE, refused, "Salesforce API Integration") == (
-        "the licence 'Salesforce API Integration' does not allow the system permission(s) "
+    assert sp.license_message(CATALOGUE, refused, "Salesforce API Integration") == (
+        "the license 'Salesforce API Integration' does not allow the system permission(s) "
         "EditHtmlTemplates (Edit HTML Templates)")
 
 
 def test_privileged_refused_unless_allowed_then_warned():
     offenders = sp.privileged_offenders(CATALOGUE, ["ApiEnabled", "ModifyAllData"])
     assert offenders == ["ModifyAllData (Modify All Data)"]
-    refused = FakeModule(allow=False)
-    sp.guard_privileged(refused, offenders, "permission set X")
-    assert "allow_privileged: true" in refused.failures[0] and "ModifyAllData" in refused.failures[0]
+    with pytest.raises(InputError) as refused:
+        sp.guard_privileged(FakeModule(allow=False), offenders, "permission set X")
+    assert "allow_privileged: true" in refused.value.message and "ModifyAllData" in refused.value.message
     allowed = FakeModule(allow=True)
     sp.guard_privileged(allowed, offenders, "permission set X")
-    assert allowed.failures == [] and "ModifyAllData" in allowed.warnings[0]
+    assert "ModifyAllData" in allowed.warnings[0]
     quiet = FakeModule(allow=False)
     sp.guard_privileged(quiet, [], "permission set X")
-    assert quiet.failures == quiet.warnings == []
+    assert quiet.warnings == []

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.sfops.integration.plugins.module_utils import connection
+from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
 from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     ApiError,
     DuplicateError,
@@ -10,6 +12,7 @@ from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     LicenseLimitError,
     classify_api_error,
 )
+from ansible_collections.sfops.integration.plugins.module_utils.org import admin_grade_reasons
 from ansible_collections.sfops.integration.plugins.modules import sf_integration_user as mod
 
 INTEGRATION = dict(Id="00eINT", Name=mod.DEFAULT_PROFILE, UserLicenseId="100INT", PermissionsApiUserOnly=True,
@@ -57,9 +60,18 @@ def facts(user=None, profiles=(INTEGRATION, ADMIN, PLAIN)):
     return mod.OrgFacts(user, list(profiles), list(ROLES), DESCRIBE)
 
 
-class FakeClient:
-    def rest_path(self, path):
-        return "/services/data/v62.0/" + path
+class FakeClient(SalesforceClient):
+    """The real client's request shapes; ``composite`` answers are the test's, nothing is sent."""
+
+    def __init__(self, answers=None):
+        params = dict((name, None) for name in connection.CONNECTION_ARGUMENT_SPEC)
+        params.update(api_version="62.0", timeout=5, max_retries=0, retry_backoff=0.0, access_token="TOKEN",
+                      instance_url="https://acme.my.salesforce.com")
+        super().__init__(params)
+        self.answers = answers
+
+    def composite(self, subrequests, all_or_none=False, find_existing=None):
+        return self.answers
 
 
 # ---- defaults -------------------------------------------------------------------------------------------
@@ -124,7 +136,8 @@ def test_unknown_profile_lists_the_integration_profiles():
     with pytest.raises(InputError) as error:
         mod.resolve_profile("Minimum Access - API Only Integration", [INTEGRATION, ADMIN, PLAIN])
     message = error.value.message
-    assert "Did you mean %s" % mod.DEFAULT_PROFILE in message
+    assert "does not exist in this org (did you mean %s, Minimum Access - Salesforce?)." % mod.DEFAULT_PROFILE \
+        in message
     assert message.endswith("Profiles available for integration users: %s" % mod.DEFAULT_PROFILE)
     assert mod.resolve_profile("system administrator", [INTEGRATION, ADMIN])["Id"] == "00eADM"
 
@@ -141,11 +154,11 @@ def test_roles_by_developer_name_or_name():
 
 
 def test_admin_grade_profiles():
-    assert mod.admin_grade_labels(ADMIN) == ["Modify All Data", "View All Data"]
-    assert mod.admin_grade_labels(dict(Name="System Administrator")) == ["System Administrator"]
-    assert mod.admin_grade_labels(dict(Name="Custom", PermissionsAuthorApex=True)) == ["Author Apex"]
-    assert mod.admin_grade_labels(INTEGRATION) == []
+    assert admin_grade_reasons(ADMIN) == ["Modify All Data", "View All Data"]
+    assert admin_grade_reasons(INTEGRATION) == []
     assert mod.integration_profiles([INTEGRATION, ADMIN, PLAIN]) == [mod.DEFAULT_PROFILE]
+    api_admin = dict(ADMIN, Name="API Admin", PermissionsApiUserOnly=True)
+    assert mod.integration_profiles([api_admin, INTEGRATION]) == [mod.DEFAULT_PROFILE]
 
 
 def test_seat_problem():
@@ -204,7 +217,7 @@ def test_reactivation_needs_a_free_seat():
     full = dict(INTEGRATION, UserLicense=dict(Name="Salesforce Integration", TotalLicenses=3, UsedLicenses=3))
     with pytest.raises(LicenseLimitError, match="Salesforce Integration: 3 of 3 used"):
         mod.plan_present(params(), facts(existing_user(IsActive=False), profiles=[full]))
-    # an active user on the same licence takes no new seat
+    # an active user on the same license takes no new seat
     assert not mod.plan_present(params(), facts(existing_user(), profiles=[full]))[0].changed
 
 
@@ -246,15 +259,17 @@ def test_create_writes_user_password_and_freeze_in_one_composite():
 
 
 def test_the_failing_subrequest_is_reported_not_the_halted_ones():
-    subs = [dict(method="POST", referenceId="user"), dict(method="POST", referenceId="password")]
+    plan = mod.plan_present(params(password="S3cretPass", update_password="always"), facts(existing_user()))[0]
     halted = [dict(errorCode="PROCESSING_HALTED", message="The transaction was rolled back")]
-    responses = dict(
-        user=dict(httpStatusCode=400, body=halted),
-        password=dict(httpStatusCode=400, body=[dict(errorCode="INVALID_NEW_PASSWORD",
-                                                     message="Your password must have a mix of letters and numbers.")]))
-    with pytest.raises(ApiError, match="set the password of User 'a@b.com'.*INVALID_NEW_PASSWORD"):
-        mod.raise_first_failure(responses, subs, "a@b.com")
-    mod.raise_first_failure(dict(user=dict(httpStatusCode=201, body={})), subs[:1], "a@b.com")  # no failure
+    refused = [dict(errorCode="INVALID_NEW_PASSWORD", message="Your password must have a mix of letters and numbers.")]
+    client = FakeClient(dict(password=dict(referenceId="password", httpStatusCode=400, body=refused),
+                             other=dict(referenceId="other", httpStatusCode=400, body=halted)))
+    with pytest.raises(ApiError) as caught:
+        mod.apply(client, plan, params(password="S3cretPass"))
+    assert caught.value.message.startswith("password: Salesforce refused to set the password of User "
+                                           "'marketo.integration@acme.com' (HTTP 400): INVALID_NEW_PASSWORD")
+    client.answers = dict(password=dict(referenceId="password", httpStatusCode=204, body=None))
+    assert mod.apply(client, plan, params(password="S3cretPass")) == "005USER"  # no failure
 
 
 @pytest.mark.parametrize("code, field, text, words", [
@@ -262,8 +277,8 @@ def test_the_failing_subrequest_is_reported_not_the_halted_ones():
      ["username 'marketo.integration@acme.com' is already taken", "another Salesforce org"]),
     ("DUPLICATE_COMM_NICKNAME", "CommunityNickname", "Duplicate Nickname.<br>Another user has already selected",
      ["nickname 'marketo.integration' is already used", "set the nickname option"]),
-    # matched on meaning when the code is not the guessed one
-    ("DUPLICATE_VALUE", None, "Duplicate Username. The username already exists", ["username 'marketo"]),
+    # the generic duplicate code, by the field it names
+    ("DUPLICATE_VALUE", "Username", "duplicate value found: Username", ["username 'marketo"]),
 ])
 def test_salesforce_duplicates_become_one_message_naming_the_option(code, field, text, words):
     error = classify_api_error(400, [dict(errorCode=code, message=text, fields=[field] if field else [])],
@@ -289,11 +304,9 @@ class DroppingClient(FakeClient):
     """Reads answer from ``self.user``; the first write is carried out but its answer is lost."""
 
     def __init__(self):
+        super().__init__()
         self.user = None
         self.writes = []
-
-    def composite_query(self, reference_id, soql_text):
-        return dict(method="GET", referenceId=reference_id, url=soql_text)
 
     def composite(self, subrequests, all_or_none=False, find_existing=None):
         if all(sub["method"] == "GET" for sub in subrequests):
@@ -307,12 +320,6 @@ class DroppingClient(FakeClient):
             assert find_existing() == self.user  # what SalesforceClient.call returns after the drop
             return {}
         return dict((sub["referenceId"], dict(httpStatusCode=204, body=None)) for sub in subrequests)
-
-    def composite_body(self, responses, reference_id, **_context):
-        return responses[reference_id]["body"]
-
-    def more_records(self, page):
-        return page["records"]
 
     def query_one(self, _soql_text):
         return self.user

@@ -22,6 +22,9 @@ def rows():
                  PermissionsApiUserOnly=True, PermissionsTwoFactorApi=False),
             dict(Id="00e3", Name="Custom API Only", UserLicenseId="100A", PermissionsApiUserOnly=True,
                  PermissionsTwoFactorApi=False),
+            # API only, but admin-grade: never an integration user's profile (sf_integration_user agrees)
+            dict(Id="00e4", Name="API Admin", UserLicenseId="100A", PermissionsApiUserOnly=True,
+                 PermissionsTwoFactorApi=False, PermissionsModifyAllData=True),
         ],
         mfa_permission_sets=[dict(Id="0PS1", Name="MFA_For_API")],
     )
@@ -52,3 +55,7 @@ def test_no_mfa():
 def test_five_queries_fit_one_composite():
     # composite allows at most 5 query subrequests
     assert len(sf_org_info.QUERIES) <= 5
+
+
+def test_the_profile_query_reads_what_makes_a_profile_admin_grade():
+    assert "PermissionsModifyAllData" in sf_org_info.QUERIES["profiles"]

@@ -29,33 +29,52 @@ def test_access_plan_unchanged():
     assert plan.changed is False and plan.after == {"Lead.Email": ["read", "edit"]}
 
 
-def sub(ref, heavy):
-    return dict(referenceId=ref, method="POST",
-                url="/services/data/v62.0/%s" % ("composite/sobjects" if heavy else "sobjects/PermissionSet/"))
-
-
-def test_batches_respect_the_composite_limits():
-    subs = [sub("set", False)] + [sub("rows%d" % i, True) for i in range(7)]
-    groups = module.batches(subs)
-    assert [len(g) for g in groups] == [6, 2]
-    assert sum(module.is_heavy(s) for s in groups[0]) == 5
-    assert [len(g) for g in module.batches([sub("r%d" % i, False) for i in range(30)])] == [25, 5]
-
-
 class FakeClient:
+    """Records the writes; builds subrequests as the real client does."""
+
     def __init__(self):
-        self.sent = []
+        self.writes = []
 
-    def composite_atomic(self, group, action):
-        self.sent.append(group)
-        return {"permissionSet": {"body": {"id": "0PSNEW"}}} if len(self.sent) == 1 else {}
+    def sobject_subrequest(self, reference_id, method, sobject, record_id="", body=None):
+        return dict(referenceId=reference_id, method=method, sobject=sobject, id=record_id, body=body)
+
+    def collection_subrequests(self, prefix, method, records=None, ids=None):
+        items = ids if method == "DELETE" else records
+        return [dict(referenceId=prefix + "0", method=method, items=items)] if items else []
+
+    def write(self, subrequests, action):
+        self.writes.append((action, subrequests))
+        return {module.SET_REF: {"body": {"id": "0PSNEW"}}}
 
 
-def test_later_requests_get_the_new_id_instead_of_the_reference():
-    rows = [dict(sub("rows%d" % i, True), body=dict(records=[dict(ParentId="@{permissionSet.id}")]))
-            for i in range(6)]
+class Org:
+    set = dict(Id="0PSOLD", Name="Old_Set", Label="Old", Description=None)
+    assignments = [dict(Id="0PaA", AssigneeId="005A")]
+
+    class catalogue:
+        @staticmethod
+        def field(name):
+            return "Permissions" + name
+
+
+class Plan:
+    """What sf_permission_set.write needs of a plan: a license change recreates the set."""
+
+    fresh = True
+    params = dict(name="Old_Set", label=None, description=None)
+    org = Org()
+    license = type("License", (), dict(id="0PLNEW"))()
+    system = type("System", (), dict(after=["ApiEnabled"]))()
+    objects = module.AccessPlan({"Lead": ["read"]}, {}, True, OBJECT_ACCESS_ORDER)
+    fields = module.AccessPlan({}, {}, True, FIELD_ACCESS_LEVELS)
+
+
+def test_a_recreated_set_replaces_the_old_one_and_reassigns_in_one_write():
     client = FakeClient()
-    assert module.run_writes(client, [sub("permissionSet", False)] + rows, "create", new_set_ref="permissionSet") == "0PSNEW"
-    assert len(client.sent) == 2
-    assert client.sent[1][0]["body"]["records"][0]["ParentId"] == "0PSNEW"
-    assert client.sent[0][1]["body"]["records"][0]["ParentId"] == "@{permissionSet.id}"
+    assert module.write(client, Plan()) == "0PSNEW"
+    [(action, subs)] = client.writes
+    assert action == "create permission set Old_Set"
+    assert [s["referenceId"] for s in subs] == ["oldAssignments0", "oldSet", "permissionSet", "objectCreates0",
+                                                "assignments0"]
+    assert subs[2]["body"] == dict(Name="Old_Set", Label="Old", LicenseId="0PLNEW", PermissionsApiEnabled=True)
+    assert subs[3]["items"][0]["ParentId"] == subs[4]["items"][0]["PermissionSetId"] == "@{permissionSet.id}"

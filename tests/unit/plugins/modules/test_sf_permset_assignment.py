@@ -2,18 +2,19 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.sfops.integration.plugins.module_utils import assignments
+from ansible_collections.sfops.integration.plugins.module_utils import assignments, connection
+from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
 from ansible_collections.sfops.integration.plugins.modules import sf_permset_assignment as module
 
-INTEGRATION_LICENCE = "100INT"
-SALESFORCE_LICENCE = "100SF"
+INTEGRATION_LICENSE = "100INT"
+SALESFORCE_LICENSE = "100SF"
 API_PSL = "0PLAPI"
 CONSOLE_PSL = "0PLCON"
 
 
-def permission_set(ps_id, name, licence=None, objects=(), **permissions):
+def permission_set(ps_id, name, license=None, objects=(), **permissions):
     rows = [dict(SobjectType=o, PermissionsRead=True) for o in objects]
-    record = dict(Id=ps_id, Name=name, LicenseId=licence, IsOwnedByProfile=False, PermissionSetGroupId=None,
+    record = dict(Id=ps_id, Name=name, LicenseId=license, IsOwnedByProfile=False, PermissionSetGroupId=None,
                   ObjectPerms=dict(records=rows) if rows else None)
     record.update(("Permissions" + p, v) for p, v in permissions.items())
     return record
@@ -24,7 +25,7 @@ SETS = [
     permission_set("0PS2", "Std_Set", None, ["Account"]),
     permission_set("0PS3", "Custom_Set", None, ["Invoice__c"]),
     permission_set("0PS4", "Setup_Set", None, ViewSetup=True),
-    permission_set("0PS5", "Sales_Set", SALESFORCE_LICENCE),
+    permission_set("0PS5", "Sales_Set", SALESFORCE_LICENSE),
     permission_set("0PS6", "Console_Set", CONSOLE_PSL),
 ]
 GROUPS = [dict(Id="0PG1", DeveloperName="Std_Group", Status="Updated",
@@ -41,16 +42,16 @@ def catalogue():
     return assignments.Catalogue(SETS, GROUPS, [SETS[1]], PSLS)
 
 
-def user(licence_name="Salesforce Integration", licence_id=INTEGRATION_LICENCE, sets=(), groups=(), psls=()):
+def user(license_name="Salesforce Integration", license_id=INTEGRATION_LICENSE, sets=(), groups=(), psls=()):
     psas = [dict(Id="0PaP", PermissionSetId="0PSX", PermissionSetGroupId=None,
-                 PermissionSet=dict(Name="X00e1", IsOwnedByProfile=True, LicenseId=licence_id))]
+                 PermissionSet=dict(Name="X00e1", IsOwnedByProfile=True, LicenseId=license_id))]
     psas += [dict(Id="0Pa" + s["Id"], PermissionSetId=s["Id"], PermissionSetGroupId=None,
                   PermissionSet=dict(Name=s["Name"], IsOwnedByProfile=False, LicenseId=s["LicenseId"])) for s in sets]
     psas += [dict(Id="0Pa" + g, PermissionSetId=None, PermissionSetGroupId="0PGid" + g,
                   PermissionSetGroup=dict(DeveloperName=g)) for g in groups]
     pslas = [dict(Id="2LA" + p, PermissionSetLicenseId=p, PermissionSetLicense=dict(DeveloperName=p)) for p in psls]
     record = dict(Id="005U", Username="int@acme.test", Name="Int User",
-                  Profile=dict(UserLicenseId=licence_id, UserLicense=dict(Name=licence_name)),
+                  Profile=dict(UserLicenseId=license_id, UserLicense=dict(Name=license_name)),
                   PermissionSetAssignments=dict(records=psas),
                   PermissionSetLicenseAssignments=dict(records=pslas) if pslas else None)
     return assignments.user_summary(record), assignments.current_assignments(record)
@@ -74,7 +75,7 @@ def test_psl_licensed_set_gets_its_psl_first():
 
 
 @pytest.mark.parametrize("name", ["Std_Set", "Setup_Set"])
-def test_unlicensed_set_beyond_the_integration_licence_needs_the_api_psl(name):
+def test_unlicensed_set_beyond_the_integration_license_needs_the_api_psl(name):
     assert [p["name"] for p in present([name]).add_psls] == ["SalesforceAPIIntegrationPsl"]
 
 
@@ -84,11 +85,11 @@ def test_unlicensed_set_with_custom_objects_only_needs_no_psl():
 
 
 def test_unlicensed_set_needs_no_psl_for_a_full_salesforce_user():
-    who = user("Salesforce", SALESFORCE_LICENCE)
+    who = user("Salesforce", SALESFORCE_LICENSE)
     assert present(["Std_Set"], who=who).add_psls == []
 
 
-def test_group_members_count_for_licences():
+def test_group_members_count_for_licenses():
     plan = present(groups=["Std_Group"])
     assert [p["name"] for p in plan.add_psls] == ["SalesforceAPIIntegrationPsl"]
     assert [g["name"] for g in plan.add_groups] == ["Std_Group"]
@@ -141,15 +142,15 @@ def test_absent_refuses_to_remove_a_psl_a_remaining_set_is_licensed_by():
 def test_problems_found_before_writing():
     plan = present(["Sales_Set", "Console_Set", "Nope"], ["Broken_Group", "Slow_Group"], ["Unknown PSL"])
     kinds = sorted(p["kind"] for p in plan.problems)
-    assert kinds == ["group_failed", "licence", "seats"]
+    assert kinds == ["group_failed", "license", "seats"]
     assert plan.unknown == dict(permission_sets=["Nope"], permission_set_groups=[],
                                 permission_set_licenses=["Unknown PSL"])
     assert [g["name"] for g in plan.wait_for] == ["Slow_Group"]
     summary, _current = user()
-    messages = dict((p["kind"], assignments.problem_message(p, summary, {SALESFORCE_LICENCE: "Salesforce"}))
+    messages = dict((p["kind"], assignments.problem_message(p, summary, {SALESFORCE_LICENSE: "Salesforce"}))
                     for p in plan.problems)
-    assert "'Sales_Set' is licensed for the user licence 'Salesforce', but the user has 'Salesforce Integration'" \
-        in messages["licence"]
+    assert "'Sales_Set' is licensed for the user license 'Salesforce', but the user has 'Salesforce Integration'" \
+        in messages["license"]
     assert "no free seat (2 of 2 used)" in messages["seats"] and "Console_Set" in messages["seats"]
 
 
@@ -157,7 +158,7 @@ def test_unknown_messages_name_the_closest():
     messages = assignments.unknown_messages(
         dict(permission_sets=["Api_St"], permission_set_groups=[], permission_set_licenses=[]),
         dict(permission_sets=["Api_Set", "Other"]))
-    assert messages == ["no permission set named 'Api_St' (closest: Api_Set)"]
+    assert messages == ["no permission set named 'Api_St' (did you mean Api_Set?)"]
 
 
 def test_predicted_state():
@@ -213,24 +214,44 @@ def test_wait_for_groups_stops_on_failed():
         module.wait_for_groups(FakeClient(["Failed"]), slow_group(), 60, sleep=clock.sleep, clock=clock)
 
 
+class WriteClient(SalesforceClient):
+    """The real client's collections handling over canned SaveResults; nothing is sent."""
+
+    def __init__(self, results):
+        params = dict((name, None) for name in connection.CONNECTION_ARGUMENT_SPEC)
+        params.update(api_version="62.0", timeout=5, max_retries=0, retry_backoff=0.0, access_token="TOKEN",
+                      instance_url="https://acme.my.salesforce.com")
+        super().__init__(params)
+        self.results = results
+
+    def call(self, func, **_context):
+        return self.results
+
+
 def test_write_failures_name_the_set_and_the_user():
     rolled_back = dict(statusCode="ALL_OR_NONE_OPERATION_ROLLED_BACK", message="rolled back")
     refused = dict(statusCode="FIELD_INTEGRITY_EXCEPTION",
                    message="The user license doesn't allow the permission: Read Account")
-    results = [dict(success=False, errors=[rolled_back]), dict(success=False, errors=[refused])]
+    client = WriteClient([dict(success=False, errors=[rolled_back]), dict(success=False, errors=[refused])])
+    user = dict(id="005U", username="int@acme.test")
+    additions = [(module.assignment_record(user, dict(id=i), "PermissionSetId"), "permission set '%s'" % name)
+                 for i, name in (("0PS1", "A"), ("0PS2", "B"))]
     with pytest.raises(module.AssignmentError) as caught:
-        module.raise_failures(results, ["permission set 'A'", "permission set 'B'"], "assign",
-                              dict(username="int@acme.test"), ["assigned permission set licence 'P'"],
-                              module.LICENCE_HINT)
+        module.create(client, user, additions, ["assigned permission set license 'P'"], module.LICENSE_HINT)
     message = caught.value.message
     assert message.startswith("Salesforce refused to assign permission set 'B' to user 'int@acme.test': "
                               "FIELD_INTEGRITY_EXCEPTION: The user license doesn't allow the permission: Read Account.")
     assert "'A'" not in message and "auto_licenses" in message
-    assert message.endswith("Done before this failure: assigned permission set licence 'P'.")
+    assert message.endswith("Done before this failure: assigned permission set license 'P'.")
+    assert caught.value.fail_kwargs() == dict(msg=message, error_code="FIELD_INTEGRITY_EXCEPTION")
 
 
-def test_successful_writes_raise_nothing():
-    module.raise_failures([dict(success=True, errors=[])], ["permission set 'A'"], "assign", {}, [])
+def test_successful_writes_raise_nothing_and_are_noted():
+    done = []
+    user = dict(id="005U", username="int@acme.test")
+    module.create(WriteClient([dict(success=True, errors=[])]), user,
+                  [(module.psl_record(user, dict(id=API_PSL)), "permission set license 'P'")], done)
+    assert done == ["assigned permission set license 'P'"]
 
 
 class ReadClient:
@@ -242,7 +263,7 @@ class ReadClient:
     def composite_query(self, ref, soql):
         return dict(referenceId=ref, soql=soql)
 
-    def composite(self, subrequests):
+    def read(self, subrequests):
         self.subrequests = subrequests
         return dict((s["referenceId"], s) for s in subrequests)
 
@@ -305,22 +326,19 @@ def test_find_existing_after_a_dropped_connection():
 
 
 class DeleteClient:
-    """Answers deletes: ids in ``gone`` are already deleted; all-or-none rolls the others back."""
+    """Records the delete the module asks the client for."""
 
-    def __init__(self, gone=()):
-        self.gone = set(gone)
+    def __init__(self):
         self.calls = []
 
-    def delete_records(self, ids, raise_on_error=True):
-        self.calls.append(list(ids))
-        if not self.gone.intersection(ids):
-            return [dict(id=i, success=True, errors=[]) for i in ids]
-        return [dict(id=None, success=False, errors=[dict(
-            statusCode="ENTITY_IS_DELETED" if i in self.gone else "ALL_OR_NONE_OPERATION_ROLLED_BACK")]) for i in ids]
+    def delete_records(self, ids, **kwargs):
+        self.calls.append(dict(kwargs, ids=list(ids)))
 
 
-def test_an_assignment_already_gone_is_not_an_error():
-    client = DeleteClient(gone=["2LA1"])
+def test_removals_name_the_user_and_accept_what_is_already_gone():
+    client = DeleteClient()
     module.remove(client, dict(username="int@acme.test"),
-                  [("0Pa1", "permission set group 'G'"), ("2LA1", "permission set licence 'P'")], [])
-    assert client.calls == [["0Pa1", "2LA1"], ["0Pa1"]]
+                  [("0Pa1", "permission set group 'G'"), ("2LA1", "permission set license 'P'")], [])
+    assert client.calls == [dict(ids=["0Pa1", "2LA1"], action="remove", missing_ok=True, labels=[
+        "remove permission set group 'G' from user 'int@acme.test'",
+        "remove permission set license 'P' from user 'int@acme.test'"])]

@@ -194,7 +194,7 @@ def test_failed_save_becomes_an_api_error_naming_the_policy():
     assert caught.value.message == ("Salesforce refused to create ProfilePasswordPolicy 'P_1': DUPLICATE_VALUE: "
                                     "A password policy with this profile already exists.")
     assert client.calls == [dict(action="create", resource="ProfilePasswordPolicy metadata", safe_to_repeat=False,
-                                 find_existing=None)]
+                                 find_existing=None, write=True)]
 
 
 def test_other_failures_reach_the_client_untouched():
