@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import jwt
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from ansible_core_compat import patch_module_args
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
