@@ -78,6 +78,9 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import escape as _escape
+from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import markdown_table, org_heading, text_table
+
 SEVERITIES = ("high", "medium", "low", "info")
 HEADER = ("Org", "Status", "High", "Medium", "Low", "Info", "API requests")
 SEVERITY_TITLES = dict(high="HIGH", medium="MEDIUM", low="LOW", info="INFO")
@@ -114,15 +117,7 @@ def table(report):
     rows = [list(HEADER)] + [_row(record) for record in report["orgs"]]
     rows.append(["total (%d orgs)" % totals["orgs"], "%d failed" % totals["failed"] if totals["failed"] else "ok"]
                 + [to_text(totals[s]) for s in SEVERITIES] + [to_text(totals["api_requests"])])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    lines.insert(-1, lines[1])
-    return lines
-
-
-def _escape(text):
-    return to_text(text).replace("|", "\\|").replace("\n", " ")
+    return text_table(rows)
 
 
 def _render(value):
@@ -166,18 +161,9 @@ def markdown(report):
     lines += ["%d org(s), %d could not be audited. Findings: %d high, %d medium, %d low, %d info. API requests used: %d."
               % (totals["orgs"], totals["failed"], totals["high"], totals["medium"], totals["low"], totals["info"],
                  totals["api_requests"]), ""]
-    lines.append("| %s |" % " | ".join(HEADER))
-    lines.append("|%s|" % "|".join(["---"] * len(HEADER)))
+    lines += markdown_table(HEADER, [_row(record) for record in report["orgs"]])
     for record in report["orgs"]:
-        lines.append("| %s |" % " | ".join(_escape(cell) for cell in _row(record)))
-    for record in report["orgs"]:
-        lines += ["", "## %s" % record.get("org")]
-        about = [record.get("org_name"), record.get("org_id"),
-                 "sandbox" if record.get("is_sandbox") else ("production" if record.get("is_sandbox") is False else None)]
-        about = [to_text(a) for a in about if a]
-        if about:
-            lines += ["", ", ".join(about)]
-        lines.append("")
+        lines += org_heading(record)
         if record.get("status") != "ok":
             failure = record.get("failure") or {}
             lines += ["**Could not be audited** (task `%s`):" % failure.get("task"), "", "```",

@@ -63,6 +63,9 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import escape as _escape
+from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import markdown_table, org_heading, text_table
+
 COLUMNS = (("Org", None), ("Status", None), ("Users", "users"), ("Permission sets", "permission_sets"),
            ("Assignments", "assignments"), ("Password policy", "password_policy"), ("API requests", None))
 KIND_TITLES = dict(user="User", permission_set="Permission set", assignments="Assignments of",
@@ -119,15 +122,7 @@ def table(report):
     totals = report["totals"]
     rows.append(["total (%d orgs)" % totals["orgs"], "%d failed" % totals["failed"] if totals["failed"] else "ok"]
                 + [_counts_text(totals, group) for _title, group in COLUMNS[2:-1]] + [to_text(totals["api_requests"])])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    lines.insert(-1, lines[1])
-    return lines
-
-
-def _escape(text):
-    return to_text(text).replace("|", "\\|")
+    return text_table(rows)
 
 
 def _verified(login):
@@ -142,12 +137,12 @@ def login_lines(logins):
     """The Markdown table of how each integration logs in (none when the org has no integration)."""
     if not logins:
         return []
-    lines = ["", "Logins:", "", "| %s |" % " | ".join(LOGIN_HEADER), "|%s|" % "|".join(["---"] * len(LOGIN_HEADER))]
+    rows = []
     for login in logins:
         method = login.get("method") or "none"
-        cells = [login.get("integration"), login.get("username"), METHODS.get(method, method), login.get("app") or "-",
-                 "`%s`" % login["consumer_key"] if login.get("consumer_key") else "-", _verified(login)]
-        lines.append("| %s |" % " | ".join(_escape(cell or "-") for cell in cells))
+        rows.append([login.get("integration"), login.get("username"), METHODS.get(method, method), login.get("app") or "-",
+                     "`%s`" % login["consumer_key"] if login.get("consumer_key") else "-", _verified(login)])
+    lines = ["", "Logins:", ""] + markdown_table(LOGIN_HEADER, [[cell or "-" for cell in row] for row in rows])
     retiring = [login for login in logins if login.get("method") in ("password", "none")]
     for login in retiring:
         lines += ["", "**Warning:** %s: %s" % (_escape(login.get("integration")), _escape(login.get("note")))]
@@ -165,18 +160,9 @@ def markdown(report):
         totals["orgs"], totals["changed"], "would change" if plan else "changed", totals["unchanged"], totals["failed"],
         totals["api_requests"]), ""]
     header = [title for title, _group in COLUMNS]
-    lines.append("| %s |" % " | ".join(header))
-    lines.append("|%s|" % "|".join(["---"] * len(header)))
+    lines += markdown_table(header, [_row(record) for record in report["orgs"]])
     for record in report["orgs"]:
-        lines.append("| %s |" % " | ".join(_escape(cell) for cell in _row(record)))
-    for record in report["orgs"]:
-        lines += ["", "## %s" % record.get("org")]
-        about = [record.get("org_name"), record.get("org_id"),
-                 "sandbox" if record.get("is_sandbox") else ("production" if record.get("is_sandbox") is False else None)]
-        about = [to_text(a) for a in about if a]
-        if about:
-            lines += ["", ", ".join(about)]
-        lines.append("")
+        lines += org_heading(record)
         if record.get("failure"):
             failure = record["failure"]
             lines.append("**FAILED** at task `%s`:" % failure.get("task"))

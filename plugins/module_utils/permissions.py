@@ -42,7 +42,7 @@ OBJECT_ACCESS_IMPLIES = dict(
 FIELD_ACCESS_FIELDS = dict(read="PermissionsRead", edit="PermissionsEdit")
 FIELD_ACCESS_LEVELS = ["read", "edit"]
 
-# Seed 002's "should not be enabled for your integration user" list, plus the admin-grade
+# The permissions the practice says should not be enabled for an integration user, plus the admin-grade
 # permissions named in issue 4 (Modify All Data, View All Data, Author Apex, Customize
 # Application, Modify Metadata). Manage Internal Users creates users like Manage Users does.
 PRIVILEGED_PERMISSIONS = frozenset([

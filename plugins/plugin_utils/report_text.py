@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) sfops.integration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Text pieces the reports across orgs share (the rollout report and the audit report)."""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.text.converters import to_text
+
+
+def escape(text):
+    """A value safe in a Markdown table cell."""
+    return to_text(text).replace("|", "\\|").replace("\n", " ")
+
+
+def text_table(rows):
+    """Aligned lines of ``rows`` (header first, totals last), with a rule under the header and above the totals."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines.insert(-1, lines[1])
+    return lines
+
+
+def markdown_table(header, rows):
+    """A Markdown table: the header, its rule and one line per row (cells escaped)."""
+    lines = ["| %s |" % " | ".join(header), "|%s|" % "|".join(["---"] * len(header))]
+    return lines + ["| %s |" % " | ".join(escape(cell) for cell in row) for row in rows]
+
+
+def org_heading(record):
+    """The lines that open one org's section: its inventory name, then name, id and kind when known."""
+    lines = ["", "## %s" % record.get("org")]
+    about = [record.get("org_name"), record.get("org_id"),
+             "sandbox" if record.get("is_sandbox") else ("production" if record.get("is_sandbox") is False else None)]
+    about = [to_text(a) for a in about if a]
+    if about:
+        lines += ["", ", ".join(about)]
+    return lines + [""]
