@@ -45,8 +45,10 @@ def emu(tmp_path_factory):
 def session_tasks(emu, org):
     """A login task and the play's module_defaults passing its session to the module."""
     login = result_var("login")
-    defaults = {USER: dict(instance_url="{{ %s.instance_url }}" % login, access_token="{{ %s.access_token }}" % login,
-                           ca_path=emu.ca_file)}
+    # ansible-core 2.17 templates a play's module_defaults for every task, the login included, before
+    # the login result exists: omitted until then.
+    defaults = {USER: dict(instance_url="{{ %s.instance_url | default(omit) }}" % login,
+                           access_token="{{ %s.access_token | default(omit) }}" % login, ca_path=emu.ca_file)}
     return [{"name": "login", SESSION: connection_args(emu, org, "soap")}], defaults
 
 
