@@ -3,7 +3,8 @@
 Only what the references document is in the table (each rule names its source); every other object is
 open to every user, as before (record sharing and field-level security are not modelled). Reads are
 checked on every SOQL query, subqueries and semi-joins included (soql.py asks ``readable_rows``); the
-same table takes write operations ("create", "edit", "delete") when the DML paths ask ``check``.
+same table holds the write operations ("create", "edit", "delete"), checked by every REST write of a record
+(store.py ``insert``/``update``/``delete``; what the platform writes by itself, ``system=True``, is not).
 
 A refusal is HTTP 403 ``INSUFFICIENT_ACCESS`` naming the object and the permissions that would allow
 it. Reference 2.3 documents that code (403) for the user password resource; that Salesforce answers a
@@ -33,6 +34,16 @@ class Rule:
     own_rows_from: float = 0.0
 
 
+def _writes(any_of: tuple, source: str) -> dict:
+    """The same rule for create, edit and delete."""
+    return {operation: Rule(any_of, source) for operation in ("create", "edit", "delete")}
+
+
+# [H-PERMSET-CREATE] "To create permission sets: Manage Profiles and Permission Sets"; reference 3.9
+# [OBJREF PermissionSetGroup] "Needs Manage Profiles and Permission Sets to edit". A set's object and field
+# permissions, its setup entity access, groups and their components, and profiles are edited under the same permission.
+_EDIT_PERMISSION_SETS = _writes(("ManageProfilesPermissionsets",), "[H-PERMSET-CREATE]")
+
 RULES: dict[str, dict[str, Rule]] = {
     # Oauth reference B.1 [OBJREF LoginHistory]: "only users with Manage Users or Monitor Login History
     # permissions ... in API version 37.0 and later, all users can retrieve their own login history records".
@@ -50,8 +61,24 @@ RULES: dict[str, dict[str, Rule]] = {
     # Oauth reference B.4 [FIELDREF UserLogin]: "you need the UserPermissions.ManageUsers permission".
     "UserLogin": {"read": Rule(("ManageUsers",), "oauth reference B.4")},
     # Reference 3.6 [OBJREF ObjectPermissions]: "Needs View Setup and Configuration".
-    "ObjectPermissions": {"read": Rule(("ViewSetup",), "reference 3.6")},
+    "ObjectPermissions": {"read": Rule(("ViewSetup",), "reference 3.6"), **_EDIT_PERMISSION_SETS},
+    "FieldPermissions": _EDIT_PERMISSION_SETS,
+    "SetupEntityAccess": _EDIT_PERMISSION_SETS,
+    "PermissionSetGroupComponent": _EDIT_PERMISSION_SETS,
+    "PermissionSetGroup": _EDIT_PERMISSION_SETS,
+    "Profile": _EDIT_PERMISSION_SETS,
+    # [OBJREF PermissionSetLicenseAssign] "Special Access Rules": View Setup and Configuration or Assign Permission
+    # Sets. [H-PSL-ASSIGN] "To assign a permission set license: Manage Users".
+    "PermissionSetLicenseAssign": {"read": Rule(("ViewSetup", "AssignPermissionSets"), "[OBJREF PermissionSetLicenseAssign]"),
+                                   **_writes(("ManageUsers",), "[H-PSL-ASSIGN]")},
+    # [H-ADD-USER] "To create users: Manage Internal Users" (older Help: Manage Users, which includes it).
+    "User": _writes(("ManageInternalUsers", "ManageUsers"), "[H-ADD-USER]"),
 }
+RULES["PermissionSet"].update(_EDIT_PERMISSION_SETS)
+# [H-PSL-SETS] "To assign a permission set to users: Assign Permission Sets".
+RULES["PermissionSetAssignment"].update(_writes(("AssignPermissionSets",), "[H-PSL-SETS]"))
+# [OBJREF UserLogin] (freezing a user is an update of UserLogin) needs Manage Users, as reading it does.
+RULES["UserLogin"].update(_writes(("ManageUsers",), "oauth reference B.4"))
 
 # Labels of permissions the emulator's schema does not carry (reference 4 names it in a dependency row).
 EXTRA_LABELS = {"ManageSessionPermissionSets": "Manage Session Permission Set Activations"}
@@ -80,9 +107,12 @@ def permissions_of(org, user_id: str) -> set:
 
 def refusal(object_name: str, operation: str, rule: Rule) -> SalesforceError:
     wanted = " or ".join(label(p) for p in rule.any_of)
-    return SalesforceError(403, "INSUFFICIENT_ACCESS",
-                           f"insufficient access rights to {VERBS.get(operation, operation)} {object_name}: "
-                           f"the user needs the permission {wanted}")
+    message = (f"insufficient access rights to {VERBS.get(operation, operation)} {object_name}: "
+               f"the user needs the permission {wanted}")
+    if operation == "read":
+        return SalesforceError(403, "INSUFFICIENT_ACCESS", message)
+    # A refused write is a DML error (400, with fields like every DML error); its code is UNVERIFIED.
+    return SalesforceError(400, "INSUFFICIENT_ACCESS_OR_READONLY", message, [])
 
 
 def decide(org, object_name: str, operation: str) -> tuple[bool, Optional[Rule]]:

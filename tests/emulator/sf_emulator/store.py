@@ -164,6 +164,9 @@ class Org:
         if not obj.createable and not system:
             raise SalesforceError(400, "INVALID_TYPE_FOR_OPERATION",
                                   f"entity type {obj.name} does not support insert", [])
+        if not system:
+            from . import access  # not at the top: access -> schema -> history -> store would be circular
+            access.check(self, obj.name, "create")
         row = self._coerce(obj, rules.normalise(self, obj, values), creating=True, system=system)
         for f in obj.fields.values():
             if f.name not in row and f.defaulted_on_create and f.default is not None:
@@ -193,6 +196,9 @@ class Org:
         if not obj.updateable and not system:
             raise SalesforceError(400, "INVALID_TYPE_FOR_OPERATION",
                                   f"entity type {obj.name} does not support update", [])
+        if not system:
+            from . import access  # not at the top: access -> schema -> history -> store would be circular
+            access.check(self, obj.name, "edit")
         changes = self._coerce(obj, values, creating=False, system=system)
         new = dict(old)
         new.update(changes)
@@ -214,6 +220,9 @@ class Org:
             # [OBJREF User] no delete() call; REST answers 405 (reference 2.3, 3.1).
             raise SalesforceError(405, "METHOD_NOT_ALLOWED",
                                   "HTTP Method 'DELETE' not allowed. Allowed are HEAD,GET,PATCH")
+        if not system:
+            from . import access  # not at the top: access -> schema -> history -> store would be circular
+            access.check(self, obj.name, "delete")
         rules.before_delete(self, obj, row, system=system)
         if obj.undeletable:
             # Undeletable objects (describe) go to the recycle bin: the row stays, queryAll still finds it, a second

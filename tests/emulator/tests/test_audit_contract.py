@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from contract import OrgClient, start_emulator, stop_emulator, unique_username, user_values
+from sf_emulator.schema import PERMISSION_DEPENDENCIES
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 MD = "http://soap.sforce.com/2006/04/metadata"
@@ -343,6 +344,61 @@ def test_an_auditor_permission_set_opens_them(org, plain_user):
     assert len({r["UserId"] for r in client.query("SELECT UserId FROM LoginHistory")["records"]}) > 1
     assert client.query("SELECT Id FROM PermissionSetAssignment")["totalSize"] > 0
     assert "Manage Users" in refused(client, "SELECT Id FROM UserLogin")  # still not granted
+
+
+def closure(permissions):
+    """The permissions with every permission they depend on (the emulator refuses a set without them)."""
+    found, todo = set(), list(permissions)
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(PERMISSION_DEPENDENCIES.get(name, []))
+    return found
+
+
+def refused_write(response, permission_label):
+    assert response.status_code == 400, response.text
+    [error] = response.json()
+    assert error["errorCode"] == "INSUFFICIENT_ACCESS_OR_READONLY" and error["fields"] == [], error
+    assert permission_label in error["message"], error
+    return error["message"]
+
+
+def test_writing_setup_objects_needs_the_documented_permissions(org, plain_user):
+    """A Standard User (no Manage Users, no Manage Profiles and Permission Sets) is refused every setup write,
+    each naming the permission; the same writes pass once a set grants exactly those permissions."""
+    user_id, _username, client = plain_user
+    ps_id = new_permission_set(org)
+    psl = org.one("SELECT Id FROM PermissionSetLicense WHERE DeveloperName = 'SalesforceAPIIntegrationPsl'")["Id"]
+    integration_user, _ = new_user(org)
+    writes = [
+        (lambda: client.create("User", user_values(profile_id(org, "Minimum Access - API Only Integrations"))),
+         "Manage Internal Users (ManageInternalUsers)"),
+        (lambda: client.create("PermissionSet", {"Name": "Refused_" + uuid.uuid4().hex[:6], "Label": "Refused"}),
+         "Manage Profiles and Permission Sets (ManageProfilesPermissionsets)"),
+        (lambda: client.rest("PATCH", f"sobjects/PermissionSet/{ps_id}", json={"Label": "Renamed"}),
+         "Manage Profiles and Permission Sets (ManageProfilesPermissionsets)"),
+        (lambda: client.create("ObjectPermissions", {"ParentId": ps_id, "SobjectType": "Account", "PermissionsRead": True}),
+         "Manage Profiles and Permission Sets (ManageProfilesPermissionsets)"),
+        (lambda: client.create("PermissionSetLicenseAssign", {"AssigneeId": integration_user,
+                                                              "PermissionSetLicenseId": psl}),
+         "Manage Users (ManageUsers)"),
+        (lambda: client.create("PermissionSetAssignment", {"AssigneeId": integration_user, "PermissionSetId": ps_id}),
+         "Assign Permission Sets (AssignPermissionSets)"),
+    ]
+    for write, permission in writes:
+        refused_write(write(), permission)
+    assert org.query(f"SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '{integration_user}' "
+                     "AND PermissionSet.IsOwnedByProfile = false")["totalSize"] == 0
+    # Manage Users holds the others (its dependencies); a set with it opens every write above.
+    granted = closure(["ManageUsers"])
+    admin_set = new_permission_set(org, **{"Permissions" + name: True for name in granted})
+    r = org.create("PermissionSetAssignment", {"AssigneeId": user_id, "PermissionSetId": admin_set})
+    assert r.status_code == 201, r.text
+    for write, permission in writes:
+        response = write()
+        assert response.status_code in (201, 204), (permission, response.text)
 
 
 # ---- the admin API that seeds history ---------------------------------------------------------------------------
