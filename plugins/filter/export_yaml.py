@@ -8,15 +8,15 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: export_yaml
 short_description: Write an org's exported integration users as a reviewable sf_integrations vars file
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Used by C(playbooks/export.yml). Takes the result of M(sfops.integration.sf_integration_export) and
-    returns YAML text for a vars file (C(-e @file), C(group_vars)): a comment header (the org, the date,
+    returns YAML text for a vars file (C(-e @file), C(group_vars)) with a comment header (the org, the date,
     what to review), C(sf_integration_profile) when every exported user has the same profile,
     C(sf_integration_password_policy) as an empty dictionary (the export does not read the password
     policy, so the first rollout leaves it alone), and C(sf_integrations), each entry with its review
     notes as comments above it.
-  - An org without integration users gives C(sf_integrations: []) and a comment saying so.
+  - An org without integration users gives an empty C(sf_integrations) list and a comment saying so.
 positional: org, generated
 options:
   _input:
@@ -109,8 +109,8 @@ def comment(text, indent=""):
             out.append(("%s# %s" % (indent, line)).rstrip())
             continue
         lead = " " * (len(line) - len(line.lstrip())) + ("  " if line.lstrip().startswith("- ") else "")
-        out += ["%s# %s" % (indent, part) for part in textwrap.wrap(line, WIDTH, subsequent_indent=lead,
-                                                                     break_long_words=False, break_on_hyphens=False)]
+        parts = textwrap.wrap(line, WIDTH - len(indent) - 2, subsequent_indent=lead, break_long_words=False, break_on_hyphens=False)
+        out += ["%s# %s" % (indent, part) for part in parts]
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: sf_integration_export
 short_description: Describe an org's existing integration users as sf_integrations entries, to adopt them
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Reads one org, without changing anything, and describes each of its active integration users in
     the shape the role P(sfops.integration.integration_users#role) takes (C(sf_integrations)), so that
@@ -192,12 +192,11 @@ PROFILE_FIELDS = "Profile.Name, Profile.UserLicense.Name, Profile.PermissionsApi
     "Profile.%s%s" % (PERMISSION_PREFIX, name) for name in ADMIN_PROFILE_PERMISSIONS)
 USER_SELECT = (
     "SELECT Id, IsActive, UserPermissionsMarketingUser, UserRole.DeveloperName, %s, %s, "
-    "(SELECT IsFrozen FROM UserLogins), "
     "(SELECT PermissionSetId, PermissionSetGroupId, PermissionSetGroup.DeveloperName, PermissionSet.Name, "
     "PermissionSet.IsOwnedByProfile, PermissionSet.Type FROM PermissionSetAssignments "
     "WHERE ExpirationDate = null OR ExpirationDate > TODAY), "
     "(SELECT PermissionSetLicenseId, PermissionSetLicense.DeveloperName, PermissionSetLicense.MasterLabel "
-    "FROM PermissionSetLicenseAssignments) FROM User" % (", ".join(field for _, field in USER_OPTIONS), PROFILE_FIELDS))
+    "FROM PermissionSetLicenseAssignments) FROM User" % (", ".join(field for _option, field in USER_OPTIONS), PROFILE_FIELDS))
 # The first composite request: the integration users in two queries (SOQL takes no semi-join under an OR),
 # the organization and the describe that lists every system permission of PermissionSet.
 FIRST_READ = dict(
@@ -310,7 +309,10 @@ def integration_name(username, taken):
 
 
 def user_options(user):
-    """The user as the role's ``user`` options: what the user has now, so that a rollout changes nothing."""
+    """The user as the role's ``user`` options: what the user has now, so that a rollout changes nothing.
+
+    Not ``frozen``: reading UserLogin needs Manage Users, far more than the export's read-only permissions, and
+    an option left out leaves the user's freeze as it is."""
     options = {}
     for option, field in USER_OPTIONS:
         if user.get(field) not in (None, ""):
@@ -320,8 +322,6 @@ def user_options(user):
     role = (user.get("UserRole") or {}).get("DeveloperName")
     if role:
         options["role"] = role
-    if any(row.get("IsFrozen") for row in subquery_records(user, "UserLogins")):
-        options["frozen"] = True
     return options
 
 

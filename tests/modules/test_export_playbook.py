@@ -18,10 +18,12 @@ import pytest
 import yaml
 
 from collection_path import COLLECTIONS, REPO, ensure_collection_path
-from harness import EmulatorProcess
+from harness import EmulatorProcess, connection_args, failure, run_playbook
 from test_role_integration_users import OrgApi, Rollout
 
 EXPORT = os.path.join(REPO, "playbooks", "export.yml")
+MODULE = "sfops.integration.sf_integration_export"
+AUDITOR, AUDITOR_PASSWORD = "auditor@export.example.org1", "Auditor-Secret-42"
 PROFILE = "Minimum Access - API Only Integrations"
 
 
@@ -33,7 +35,7 @@ class HandMade(OrgApi):
         assert answer.status_code == 201, answer.text
         return answer.json()["id"]
 
-    def user(self, username, active=True):
+    def new_user(self, username, active=True):
         profile = self.one("SELECT Id FROM Profile WHERE Name = '%s'" % PROFILE)["Id"]
         local = username.split("@")[0]
         user_id = self.create("User", Username=username, Email="sf-ops@acme.example", LastName=local.title(),
@@ -66,8 +68,8 @@ class HandMade(OrgApi):
 
 def set_up_by_hand(emulator, org):
     api = HandMade(emulator, org)
-    etl, billing = api.user("etl.sync@acme.example.org1"), api.user("billing.sync@acme.example.org1")
-    api.user("old.sync@acme.example.org1", active=False)
+    etl, billing = api.new_user("etl.sync@acme.example.org1"), api.new_user("billing.sync@acme.example.org1")
+    api.new_user("old.sync@acme.example.org1", active=False)
     accounts = api.permission_set("ETL_Accounts", objects=[("Account", True, False), ("Contact", True, True)],
                                   fields=[("Contact.Email", True)])
     # View All Records is privileged: exported with allow_privileged and a review note.
@@ -133,8 +135,8 @@ def test_the_export_describes_each_integration_user(export):
     assert sets["ETL_Accounts"]["field_permissions"] == [dict(field="Contact.Email", access="edit")]
     assert sets["ETL_Accounts"]["license"] == "Salesforce API Integration"
     assert sets["ETL_Leads"]["system_permissions"] == ["ApiEnabled", "ConvertLeads"]
-    assert sets["ETL_Leads"]["object_permissions"] == [dict(object="Lead", access=["read", "create", "edit",
-                                                                                 "view_all_records"])]
+    lead_access = ["read", "create", "edit", "view_all_records"]
+    assert sets["ETL_Leads"]["object_permissions"] == [dict(object="Lead", access=lead_access)]
     assert sets["ETL_Leads"]["allow_privileged"] is True and "allow_privileged" not in sets["ETL_Accounts"]
     assert etl["extra_permission_sets"] == ["Shared_Reporting"]  # shared with the billing user: by name
     assert etl["permission_set_groups"] == ["Sync_Group"]
@@ -179,3 +181,35 @@ def test_a_check_mode_rollout_with_the_export_changes_nothing(export):
     assert [c for c in record["changes"] if c["action"] != "none"] == [], record["changes"]
     assert sum(entry.get("writes", 0) for entry in emulator.requests("org1")) == 0
     assert "No change needed: the org already matches." in markdown
+
+
+def test_the_readme_auditor_set_is_enough_and_less_is_named(export, tmp_path):
+    """Least privilege: a user with only the README's auditor set (API Enabled, View Setup and Configuration,
+    Monitor Login History) exports the same entries as the administrator; without View Setup it is told."""
+    emulator, workdir, _rollout, _rc, _output, _logs = export
+    org = "org1"
+    emulator._admin("POST", org, "users", dict(users=[dict(username=AUDITOR, profile="Standard User",
+                                                           password=AUDITOR_PASSWORD)]))
+    token = emulator._admin("GET", org, "security_token?username=" + AUDITOR)["security_token"]
+    as_auditor = connection_args(emulator, org, username=AUDITOR, password=AUDITOR_PASSWORD, security_token=token)
+    admin = connection_args(emulator, org)
+    assign = dict({k: v for k, v in admin.items() if k not in ("username", "password")}, login_username=admin["username"],
+                  login_password=admin["password"], username=AUDITOR, permission_sets=["Integration_Auditor"])
+    run = run_playbook(tmp_path, [
+        {"name": "nothing", MODULE: as_auditor},
+        {"name": "auditor_set", "sfops.integration.sf_permission_set": dict(
+            admin, name="Integration_Auditor", license="none",
+            system_permissions=["ApiEnabled", "ViewSetup", "MonitorLoginHistory"])},
+        {"name": "assign", "sfops.integration.sf_permset_assignment": assign},
+        {"name": "auditor", MODULE: as_auditor},
+        {"name": "admin", MODULE: admin},
+    ])
+    message = failure(run, "nothing")
+    assert "View Setup and Configuration (ViewSetup)" in message and "nothing was changed" in message
+    for name in ("auditor_set", "assign", "auditor"):
+        assert not run[name].get("failed"), run[name]
+    assert run["auditor"]["integrations"] == run["admin"]["integrations"]
+    assert [i["user"]["username"] for i in run["admin"]["integrations"]] == [
+        "billing.sync@acme.example.org1", "etl.sync@acme.example.org1"]  # not the auditor, on a full license
+    assert run["auditor"]["changed"] is False and run["auditor"]["change"]["action"] == "none"
+    assert run["auditor"]["api_requests"] == 3  # the login and two composite requests
