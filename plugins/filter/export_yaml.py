@@ -66,13 +66,15 @@ WIDTH = 100
 def plain(value):
     """The value with Ansible's own str, dict and list types made plain, so that the safe dumper takes them."""
     if isinstance(value, Mapping):
-        return dict((str(k), plain(v)) for k, v in value.items())
+        return dict((plain(k), plain(v)) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, (int, float)):
         return value
+    if isinstance(value, str):
+        return str.__str__(value)  # a plain copy: str() gives back Ansible's unsafe text itself
     return str(value)
 
 

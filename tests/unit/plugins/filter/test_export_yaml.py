@@ -54,9 +54,13 @@ def test_no_integration_users():
 
 def test_ansible_string_types_are_written_as_plain_text():
     class Tagged(str):
-        pass
+        """Like Ansible's unsafe text: str() gives back the object itself."""
+
+        def __str__(self):  # pylint: disable=invalid-str-returned
+            return self
     entry = dict(ENTRY, name=Tagged("etl_sync"))
-    assert "!!python" not in export_yaml(result(integrations=[entry]), Tagged("prod"))
+    text = export_yaml(result(integrations=[entry], profile=Tagged("Integration Only")), Tagged("prod"))
+    assert "!!python" not in text and "sf_integration_profile: Integration Only" in text
 
 
 def test_refuses_what_is_not_an_export():
