@@ -158,7 +158,7 @@ import re
 
 from ansible_collections.sfops.integration.plugins.module_utils.assignments import API_INTEGRATION_PSL
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.errors import PermissionDeniedError
+from ansible_collections.sfops.integration.plugins.module_utils.errors import PermissionDeniedError, classify_api_error
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import (
     INTEGRATION_USER_LICENSE,
@@ -218,7 +218,11 @@ LICENSE_QUERIES = dict(
     licenses="SELECT Id, DeveloperName, MasterLabel FROM PermissionSetLicense",
     user_licenses="SELECT Id, Name, MasterLabel FROM UserLicense",
 )
-ACCESS_CODES = ("INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INVALID_TYPE")
+# What each read is, for a refusal.
+READS = dict(users="users and their assignments", api_only_users="users and their assignments",
+             organization="the organization", describe="the PermissionSet describe",
+             sets="permission sets and their permissions", groups="permission set groups",
+             licenses="permission set licenses", user_licenses="user licenses")
 NEEDED = "API Enabled and View Setup and Configuration (ViewSetup)"
 # Salesforce ids of object permission rows that Modify All Data implies start with 000 (reference 3.6): not copied.
 IMPLIED_ROW_PREFIX = "000"
@@ -242,19 +246,20 @@ def option_problems(params):
 # ---- reading -----------------------------------------------------------------------------------------
 
 
-def _refused(client, responses, refs):
-    """Names of the subrequests the user may not run (an access error), to name the permission needed."""
+def _refused(responses, refs):
+    """Refuse the export, naming what it needs, when the user may not read some of it (an access error code)."""
     refused = []
     for ref in refs:
         item = responses.get(ref) or {}
-        body = item.get("body")
-        errors = body if isinstance(body, list) else [body]
-        codes = [e.get("errorCode") for e in errors if isinstance(e, dict)]
-        if (item.get("httpStatusCode") or 0) >= 300 and any(code in ACCESS_CODES for code in codes):
-            refused.append(ref)
+        status = item.get("httpStatusCode") or 0
+        if status >= 300:
+            error = classify_api_error(status, item.get("body"), action="read", resource=READS[ref])
+            if isinstance(error, PermissionDeniedError):
+                refused.append((READS[ref], error))
     if refused:
-        raise PermissionDeniedError("The user this export runs as may not read %s; nothing was changed. It needs %s."
-                                    % (", ".join(refused), NEEDED))
+        names = sorted(set(name for name, _error in refused))
+        raise PermissionDeniedError("The user this export runs as may not read %s; nothing was changed. It needs %s. (%s)"
+                                    % (", ".join(names), NEEDED, refused[0][1]))
 
 
 def read_org(client):
@@ -263,7 +268,7 @@ def read_org(client):
     subs = [client.composite_query(ref, text) for ref, text in FIRST_READ.items()]
     subs.append(client.composite_describe("describe", "PermissionSet"))
     responses = client.read(subs)
-    _refused(client, responses, list(FIRST_READ) + ["describe"])
+    _refused(responses, list(FIRST_READ) + ["describe"])
     rows = dict((ref, client.composite_records(responses, ref)) for ref in FIRST_READ)
     catalogue = SystemPermissionCatalogue(client.composite_body(responses, "describe", resource="PermissionSet"))
     users = dict((u["Id"], u) for u in rows["users"] + rows["api_only_users"])
@@ -286,7 +291,7 @@ def read_org(client):
     rows.update(sets=[], groups=[])
     if set_ids or group_ids:
         responses = client.read([client.composite_query(ref, text) for ref, text in second.items()])
-        _refused(client, responses, list(second))
+        _refused(responses, list(second))
         for ref in second:
             rows[ref] = client.composite_records(responses, ref)
         for record in rows["sets"]:

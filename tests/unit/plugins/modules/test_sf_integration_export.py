@@ -186,5 +186,6 @@ def test_reads_one_composite_without_users_and_two_with():
 
 
 def test_a_user_without_view_setup_is_told_what_it_needs():
-    with pytest.raises(PermissionDeniedError, match="View Setup and Configuration"):
-        export.read_org(FakeClient({}, refused=["users"]))
+    with pytest.raises(PermissionDeniedError, match="may not read users and their assignments; nothing was changed. "
+                                                    "It needs API Enabled and View Setup and Configuration"):
+        export.read_org(FakeClient({}, refused=["users", "api_only_users"]))
