@@ -136,7 +136,7 @@ message:
   type: str
   sample: No integration users in this org (no active user on the Salesforce Integration license or with API Only User).
 counts:
-  description: Integration users exported and skipped, permission sets described and assigned by name, groups.
+  description: Integration users exported and left out, permission sets described and assigned by name, groups.
   returned: success
   type: dict
 org:
@@ -156,7 +156,6 @@ api_requests:
 
 import re
 
-from ansible_collections.sfops.integration.plugins.module_utils.assignments import API_INTEGRATION_PSL
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.errors import PermissionDeniedError, classify_api_error
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
@@ -193,11 +192,11 @@ PROFILE_FIELDS = "Profile.Name, Profile.UserLicense.Name, Profile.PermissionsApi
 USER_SELECT = (
     "SELECT Id, IsActive, UserPermissionsMarketingUser, UserRole.DeveloperName, %s, %s, "
     "(SELECT PermissionSetId, PermissionSetGroupId, PermissionSetGroup.DeveloperName, PermissionSet.Name, "
-    "PermissionSet.IsOwnedByProfile, PermissionSet.Type FROM PermissionSetAssignments "
+    "PermissionSet.IsOwnedByProfile FROM PermissionSetAssignments "
     "WHERE ExpirationDate = null OR ExpirationDate > TODAY), "
     "(SELECT PermissionSetLicenseId, PermissionSetLicense.DeveloperName, PermissionSetLicense.MasterLabel "
     "FROM PermissionSetLicenseAssignments) FROM User" % (", ".join(field for _option, field in USER_OPTIONS), PROFILE_FIELDS))
-# The first composite request: the integration users in two queries (SOQL takes no semi-join under an OR),
+# The first composite request: the integration users in two queries (SOQL refuses OR with a semi-join),
 # the organization and the describe that lists every system permission of PermissionSet.
 FIRST_READ = dict(
     users=soql(USER_SELECT + " WHERE UserType = 'Standard' AND (Profile.UserLicense.Name = {} "
@@ -263,8 +262,8 @@ def _refused(responses, refs):
 
 
 def read_org(client):
-    """{reference: records} of everything the export needs, in two composite requests (one for an org without
-    integration users), plus the later pages of large results."""
+    """({reference: records}, the PermissionSet catalogue): everything the export needs, in two composite requests
+    (one for an org without integration users), plus the later pages of large results."""
     subs = [client.composite_query(ref, text) for ref, text in FIRST_READ.items()]
     subs.append(client.composite_describe("describe", "PermissionSet"))
     responses = client.read(subs)
@@ -373,8 +372,8 @@ class Export:
         self.known = licenses(rows.get("user_licenses") or [], rows.get("licenses") or [])
         self.sets = dict((r["Id"], r) for r in rows.get("sets") or [])
         self.groups = dict((r["Id"], r) for r in rows.get("groups") or [])
-        self.review, self.skipped, self.profiles = [], [], {}
-        self.described, self.by_name = set(), set()
+        self.review, self.left_out, self.profiles = [], [], {}
+        self.described = set()
 
     def note(self, integration, username, text):
         self.review.append(dict(integration=integration, username=username, note=text))
@@ -391,7 +390,7 @@ class Export:
             if row.get("PermissionSetGroupId"):
                 group = self.groups.get(row["PermissionSetGroupId"]) or {}
                 groups.append(group.get("DeveloperName") or (row.get("PermissionSetGroup") or {}).get("DeveloperName"))
-                licensed.update(c.get("PermissionSet", {}).get("LicenseId")
+                licensed.update((c.get("PermissionSet") or {}).get("LicenseId")
                                 for c in subquery_records(group, "PermissionSetGroupComponents"))
                 continue
             record = self.sets.get(row.get("PermissionSetId"))
@@ -428,10 +427,10 @@ class Export:
         held = subquery_records(user, "PermissionSetLicenseAssignments")
         for row in held:
             psl = row.get("PermissionSetLicense") or {}
-            if row.get("PermissionSetLicenseId") in licensed or psl.get("DeveloperName") == API_INTEGRATION_PSL:
-                continue  # a set needs it (the rollout keeps the API integration license an integration user needs)
+            if row.get("PermissionSetLicenseId") in licensed:
+                continue  # a set of the user's, or of one of its groups, is licensed by it
             self.note(name, user["Username"], "holds the permission set license %s, which none of its permission sets "
-                      "is licensed by: with sf_integration_exclusive the rollout removes it"
+                      "is licensed by: with sf_integration_exclusive the rollout removes it unless a set needs it"
                       % (psl.get("MasterLabel") or psl.get("DeveloperName") or row.get("PermissionSetLicenseId")))
 
     def profile_notes(self, name, user):
@@ -451,7 +450,7 @@ class Export:
         integrations, taken = [], set()
         for user in self.rows.get("users") or []:
             if not user.get("IsActive"):
-                self.skipped.append(dict(username=user.get("Username"), reason="inactive"))
+                self.left_out.append(dict(username=user.get("Username"), reason="inactive"))
                 continue
             name = integration_name(user.get("Username"), taken)
             permission_sets, extra, groups = self.sets_entries(name, user)
@@ -472,14 +471,14 @@ class Export:
         else:
             message = "No integration users in this org (no active user on the %s license or with API Only User)." % (
                 INTEGRATION_USER_LICENSE)
-        if self.skipped:
-            message += " %d inactive integration user(s) left out." % len(self.skipped)
+        if self.left_out:
+            message += " %d inactive integration user(s) left out." % len(self.left_out)
         org = (self.rows.get("organization") or [{}])[0]
         return dict(
-            integrations=integrations, review=self.review, left_out=self.skipped, message=message,
+            integrations=integrations, review=self.review, left_out=self.left_out, message=message,
             profile=list(self.profiles)[0] if len(self.profiles) == 1 else None,
             profiles=dict((str(k), v) for k, v in self.profiles.items()),
-            counts=dict(integration_users=len(integrations), left_out=len(self.skipped),
+            counts=dict(integration_users=len(integrations), left_out=len(self.left_out),
                         permission_sets=len(self.described),
                         extra_permission_sets=len(set(n for i in integrations for n in i["extra_permission_sets"])),
                         permission_set_groups=len(set(g for i in integrations for g in i["permission_set_groups"]))),
