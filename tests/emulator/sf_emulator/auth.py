@@ -317,7 +317,7 @@ def _token_response(backend: AuthBackend, app: ConnectedApp, user: LoginUser, lo
     identity_url = f"{login_host_url}/id/{user.org_id}/{user.user_id}"
     issued_at = str(int(backend.now() * 1000))
     # signature: base64 HMAC-SHA256 keyed with the consumer secret over id + issued_at, so a client can check
-    # that the identity URL was not altered (3P description; the exact input is UNVERIFIED).
+    # that the identity URL was not altered ([RESTREF] token response: "containing the concatenated ID and issued_at").
     signature = base64.b64encode(hmac.new(app.client_secret.encode(), (identity_url + issued_at).encode(),
                                           hashlib.sha256).digest()).decode()
     body = {"access_token": token, "signature": signature, "scope": "api",
