@@ -258,10 +258,12 @@ def second_run(first_run, emulator, names, tmp_path_factory):
 
 
 def documented_examples(creds):
-    """The documented Marketo and accounting examples, under unique names, as tasks."""
+    """The documented Marketo and accounting examples, under unique names and labels (an org refuses a taken
+    label as it refuses a taken name), as tasks."""
     examples = [example for example in yaml.safe_load(sf_permission_set.EXAMPLES)
                 if example["name"].startswith(("Marketo syncs", "The accounting integration")) and MODULE in example]
-    return [task("example%d" % index, merged(creds, **dict(example[MODULE], name=unique(example[MODULE]["name"]))))
+    return [task("example%d" % index, merged(creds, **dict(example[MODULE], name=unique(example[MODULE]["name"]),
+                                                           label=unique(example[MODULE].get("label", "Example")))))
             for index, example in enumerate(examples)]
 
 

@@ -317,7 +317,7 @@ def _token_response(backend: AuthBackend, app: ConnectedApp, user: LoginUser, lo
     identity_url = f"{login_host_url}/id/{user.org_id}/{user.user_id}"
     issued_at = str(int(backend.now() * 1000))
     # signature: base64 HMAC-SHA256 keyed with the consumer secret over id + issued_at, so a client can check
-    # that the identity URL was not altered (3P description; the exact input is UNVERIFIED).
+    # that the identity URL was not altered ([RESTREF] token response: "containing the concatenated ID and issued_at").
     signature = base64.b64encode(hmac.new(app.client_secret.encode(), (identity_url + issued_at).encode(),
                                           hashlib.sha256).digest()).decode()
     body = {"access_token": token, "signature": signature, "scope": "api",
@@ -386,7 +386,7 @@ def _jwt_bearer(assertion: str, login: _OAuthLogin) -> tuple[HttpResponse, Optio
         claims = json.loads(_b64decode(claims_b64))
         signature = _b64decode(sig_b64)
     except ValueError:
-        return _oauth_error("invalid_grant", "invalid assertion"), None  # wording UNVERIFIED
+        return _oauth_error("invalid_grant", "invalid assertion"), None  # wording 3P (docs/emulator.md)
     app = backend.find_app(str(claims.get("iss", "")))
     if app is None:
         return _oauth_error("invalid_client_id", "client identifier invalid"), None  # A.4
@@ -404,13 +404,13 @@ def _jwt_bearer(assertion: str, login: _OAuthLogin) -> tuple[HttpResponse, Optio
     # Reference 1.5: aud is the login host, login.salesforce.com or test.salesforce.com.
     if claims.get("aud") not in (login.login_host_url, login.login_host_url.rstrip("/"),
                                  "https://login.salesforce.com", "https://test.salesforce.com"):
-        return _oauth_error("invalid_grant", "audience is invalid"), None  # wording UNVERIFIED
+        return _oauth_error("invalid_grant", "audience is invalid"), None  # wording 3P (docs/emulator.md)
     try:
         exp = float(claims.get("exp"))  # simple-salesforce sends exp as a string (reference 1.5)
     except (TypeError, ValueError):
         return _oauth_error("invalid_grant", "invalid assertion"), None
     if exp < backend.now():
-        return _oauth_error("invalid_grant", "expired authorization code"), None  # wording UNVERIFIED
+        return _oauth_error("invalid_grant", "expired authorization code"), None  # wording 3P (docs/emulator.md)
     user = backend.find_user(str(claims.get("sub", "")))
     if user is None or user.org_id != app.org_id:
         return _oauth_error("invalid_grant", "user hasn't approved this consumer"), None  # A.4

@@ -35,6 +35,7 @@ USER_UNFROZEN = "unfrozeuser"
 PASSWORD_CHANGED = "changedpassword"
 PASSWORD_RESET = "resetpassword"
 PERMSET_CREATED = "PermSetCreate"
+PERMSET_CREATED_NO_LICENCE = "PermSetCreateNoLicense"  # 3P ExabeamLabs/Content-Library-CIM2 parser
 PERMSET_PERM_ENABLED = "PermSetEnableUserPerm"
 PERMSET_PERM_DISABLED = "PermSetDisableUserPerm"
 PERMSET_UPDATED = "PermSetUpdate"
@@ -49,6 +50,7 @@ PSL_ASSIGNED = "PermSetLicenseAssign"
 PSL_UNASSIGNED = "PermSetLicenseUnassign"
 PROFILE_CREATED = "ProfileCreate"
 PROFILE_UPDATED = "ProfileUpdate"
+PROFILE_PERM_CHANGED = "profilePermChangedCustom"  # 3P ExabeamLabs parser, pgonzaleznetwork/ForceAuditTrail
 PROFILE_DELETED = "ProfileDelete"
 ECA_CREATED = "ExternalClientAppCreate"
 ECA_UPDATED = "ExternalClientAppUpdate"
@@ -164,7 +166,9 @@ def _permission_set(org: Org, operation: str, old: dict, new: dict):
     if row.get("IsOwnedByProfile"):
         return
     label = row.get("Label") or row.get("Name")
-    if operation == "insert":
+    if operation == "insert" and not new.get("LicenseId"):
+        yield PERMSET_CREATED_NO_LICENCE, f"Created permission set {label}: with no license"
+    elif operation == "insert":
         yield PERMSET_CREATED, f"Created permission set {label}{_licence_text(org, new.get('LicenseId'))}."
     elif operation == "delete":
         yield PERMSET_DELETED, f"Deleted permission set {label}"
@@ -245,9 +249,13 @@ def _profile(org: Org, operation: str, old: dict, new: dict):
     else:
         if old.get("Name") != new.get("Name"):
             yield PROFILE_UPDATED, f"Renamed profile {old.get('Name')} to {name}"
+        # Only custom profiles' permissions can change (standard ones are refused), hence the Custom action.
+        # Salesforce writes "administrative" or "general user" after the profile page's permission groups; the
+        # emulator always writes "administrative" (not modelled, docs/emulator.md).
         for permission, enabled in _changed_permissions(old, new):
-            yield PROFILE_UPDATED, (f"Changed profile {name}: {_perm_label(permission)} was "
-                                    f"{'enabled' if enabled else 'disabled'}")
+            before, after = ("disabled", "enabled") if enabled else ("enabled", "disabled")
+            yield PROFILE_PERM_CHANGED, (f"Changed profile {name}: administrative permission "
+                                         f"{_perm_label(permission)} was changed from {before} to {after}")
 
 
 _HANDLERS = {

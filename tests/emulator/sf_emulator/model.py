@@ -118,20 +118,28 @@ class SalesforceError(Exception):
     providers/salesforce/test/unknown-field.json, unknown-object.json, crm/delete/not-found.json;
     restforce spec/fixtures/sobject/query_error_response.json). ``fields=None`` is that "no key" case.
     SaveResults inside collections always carry ``fields`` and use statusCode for the code.
+    ``also``: further errors of the same record, reported after this one (a real org lists every failed
+    check of a save, e.g. a permission set whose label and API name are both taken: 3P
+    SFDO-Tooling/CumulusCI#3045).
     """
 
-    def __init__(self, status: int, error_code: str, message: str, fields: Optional[list[str]] = None):
+    def __init__(self, status: int, error_code: str, message: str, fields: Optional[list[str]] = None,
+                 also: Optional[list["SalesforceError"]] = None):
         super().__init__(f"{error_code}: {message}")
         self.status = status
         self.error_code = error_code
         self.message = message
         self.fields = list(fields) if fields is not None else None
+        self.also = list(also or [])
 
     def rest_body(self) -> list[dict]:
         body = {"message": self.message, "errorCode": self.error_code}
         if self.fields is not None:
             body["fields"] = self.fields
-        return [body]
+        return [body] + [b for err in self.also for b in err.rest_body()]
 
     def save_error(self) -> dict:
         return {"statusCode": self.error_code, "message": self.message, "fields": self.fields or []}
+
+    def save_errors(self) -> list[dict]:
+        return [self.save_error()] + [e for err in self.also for e in err.save_errors()]

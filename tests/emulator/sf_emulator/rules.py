@@ -391,17 +391,31 @@ def _profile_before_delete(org: Org, row: dict, system: bool) -> None:
 
 def _ps_name_checks(org: Org, row: dict, old: Optional[dict]) -> None:
     name = row.get("Name") or ""
-    if old is None or name != old.get("Name"):
-        if not DEVELOPER_NAME_RE.match(name):
-            # [OBJREF PermissionSet] Name rules; code and text UNVERIFIED (reference 3.5).
-            raise fields_error("The Name field can only contain underscores and alphanumeric characters. It must be "
-                               "unique, begin with a letter, not include spaces, not end with an underscore, and not "
-                               "contain two consecutive underscores.", ["Name"])
-        for other in org.tables["PermissionSet"].values():
-            if other["Id"] != row["Id"] and other["Name"].lower() == name.lower():
-                # Uniqueness [OBJREF]; DUPLICATE_VALUE is the UNVERIFIED choice (reference 3.5).
-                raise fields_error(f"duplicate value found: Name duplicates value on record with id: {other['Id']}",
-                                   ["Name"], "DUPLICATE_VALUE")
+    if (old is None or name != old.get("Name")) and not DEVELOPER_NAME_RE.match(name):
+        # [OBJREF PermissionSet] Name rules; code and text UNVERIFIED (reference 3.5).
+        raise fields_error("The Name field can only contain underscores and alphanumeric characters. It must be "
+                           "unique, begin with a letter, not include spaces, not end with an underscore, and not "
+                           "contain two consecutive underscores.", ["Name"])
+    # Label and API name are unique; a real org reports both when both are taken, the label first
+    # (3P SFDO-Tooling/CumulusCI#3045, a raw REST answer). Compared without case, labels among the
+    # custom sets only (both UNVERIFIED, docs/emulator.md).
+    def taken(field: str, others) -> bool:
+        value = (row.get(field) or "").lower()
+        return bool(value) and (old is None or row.get(field) != old.get(field)) and any(
+            other["Id"] != row["Id"] and (other.get(field) or "").lower() == value for other in others)
+
+    sets = list(org.tables["PermissionSet"].values())
+    errors = []
+    if taken("Label", [ps for ps in sets if ps.get("IsCustom") and not ps.get("IsOwnedByProfile")
+                       and ps.get("Type", "Regular") == "Regular"]):
+        errors.append(fields_error("The label you entered is in use. Enter a unique label.", ["Label"],
+                                   "DUPLICATE_MASTER_LABEL"))
+    if taken("Name", sets):
+        errors.append(fields_error("The API name you entered is already in use. Enter a unique API name.", ["Name"],
+                                   "DUPLICATE_DEVELOPER_NAME"))
+    if errors:
+        first, *rest = errors
+        raise SalesforceError(first.status, first.error_code, first.message, first.fields, also=rest)
 
 
 def _ps_before_insert(org: Org, row: dict, system: bool) -> None:

@@ -147,6 +147,15 @@ def test_permission_set_rows_use_the_documented_action_and_display(org):
     assert not any("X00e" in r["Display"] for r in rows)
 
 
+def test_a_set_without_licence_has_its_own_action(org):
+    """3P ExabeamLabs/Content-Library-CIM2 parser permsetcreatenolicense: "Created permission set X: with no license"."""
+    before = seen(org)
+    ps_id = new_permission_set(org)
+    label = org.one(f"SELECT Label FROM PermissionSet WHERE Id = '{ps_id}'")["Label"]
+    [row] = trail(org, before)
+    assert (row["Action"], row["Display"]) == ("PermSetCreateNoLicense", f"Created permission set {label}: with no license")
+
+
 def test_profile_and_licence_assignment_rows(org):
     before = seen(org)
     licence = org.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce Integration'")["Id"]
@@ -160,8 +169,12 @@ def test_profile_and_licence_assignment_rows(org):
     r = org.create("PermissionSetLicenseAssign", {"AssigneeId": user_id, "PermissionSetLicenseId": psl})
     assert r.status_code == 201, r.text
     rows = trail(org, before)
-    assert [r["Action"] for r in rows] == ["ProfileCreate", "ProfileUpdate", "createduser", "PermSetLicenseAssign"]
-    assert rows[1]["Display"] == f"Changed profile {name}: Password Never Expires was enabled"
+    assert [r["Action"] for r in rows] == ["ProfileCreate", "profilePermChangedCustom", "createduser",
+                                           "PermSetLicenseAssign"]
+    # The Action and the Display's form as real orgs write them (3P: ExabeamLabs/Content-Library-CIM2 parser
+    # profilepermchangedcustom, "Changed profile X: administrative permission Y was changed from").
+    assert rows[1]["Display"] == (f"Changed profile {name}: administrative permission Password Never Expires was "
+                                  "changed from disabled to enabled")
     assert rows[3]["Display"] == f"Permission set license Salesforce API Integration: assigned to user {username}"
 
 

@@ -32,7 +32,12 @@ def test_jwt_refusals(emulator):
     good = _jwt(org, emulator["url"], int(time.time()) + 180)
     header, claims, signature = good.split(".")
     tampered = ".".join([header, claims, signature[:-4] + ("AAAA" if not signature.endswith("AAAA") else "BBBB")])
-    assert token_post(emulator, grant_type=JWT_GRANT, assertion=tampered).json()["error"] == "invalid_grant"
+    # The three error_description texts as real orgs send them (3P, docs/emulator.md "Logins").
+    bad_signature = {"error": "invalid_grant", "error_description": "invalid assertion"}
+    assert token_post(emulator, grant_type=JWT_GRANT, assertion=tampered).json() == bad_signature
+    expired = _jwt(org, emulator["url"], int(time.time()) - 60)
+    assert token_post(emulator, grant_type=JWT_GRANT, assertion=expired).json() == {
+        "error": "invalid_grant", "error_description": "expired authorization code"}
     wrong_aud = _jwt(org, "https://evil.example.test", int(time.time()) + 180)
     assert token_post(emulator, grant_type=JWT_GRANT, assertion=wrong_aud).json() == {
         "error": "invalid_grant", "error_description": "audience is invalid"}

@@ -169,6 +169,24 @@ def test_metadata_calls_need_modify_metadata(org1, md):
                                              "ModifyAllData or ModifyMetadata permissions")
 
 
+def test_a_profile_policy_sets_the_password_rules(md, org1, profile):
+    """passwordComplexity 5 asks for any three of numbers, upper case, lower case and special characters (reference
+    5.1: the org setting Any3UpperLowerCaseNumericSpecialCharacters, 3P); the length text is a real org's (3P)."""
+    full_name = "Rules_" + uuid.uuid4().hex[:6] + "_profilePasswordPolicy1700000000000"
+    [created] = md.ok("createMetadata", policy(full_name, profile, minimumPasswordLength=10, passwordComplexity=5))
+    assert text(created, "success") == "true", ET.tostring(created)
+    user_id = org1.new_user(profile)
+
+    def post(password):
+        return org1.rest("POST", f"sobjects/User/{user_id}/password", json={"NewPassword": password})
+
+    short = post("Ab1-xyz")
+    assert short.status_code == 400 and short.json()[0] == {
+        "message": "Your password must be at least 10 characters long.", "errorCode": "INVALID_NEW_PASSWORD"}
+    assert post("onlylower1234").json()[0]["errorCode"] == "INVALID_NEW_PASSWORD"  # two of the four
+    assert post("NoSpecial1234").status_code == 204  # three of the four: no special character needed
+
+
 def test_policy_follows_a_renamed_profile_and_is_orphaned_by_its_deletion(md, org1, profile):
     """Reference 5.1: policies belong to the profile, not to its name; orphans with an empty profile exist."""
     full_name = "Follow_" + uuid.uuid4().hex[:6] + "_profilePasswordPolicy1700000000000"

@@ -257,6 +257,7 @@ def test_token_response_shape(env):
     assert "refresh_token" not in body  # A.4: client credentials issues no refresh token
     assert body["id"] == f"{env.url}/id/{env.org_id}/{run_as['id']}"
     assert body["instance_url"] == env.url and body["token_type"] == "Bearer" and body["issued_at"].isdigit()
+    # [RESTREF] token response: HMAC-SHA256 with the client secret over the concatenated id and issued_at.
     expected = hmac.new(app.client_secret.encode(), (body["id"] + body["issued_at"]).encode(), hashlib.sha256)
     assert body["signature"] == base64.b64encode(expected.digest()).decode()
 

@@ -71,3 +71,22 @@ def test_api_enabled_stays_on_in_a_set_licensed_by_the_api_integration_psl(org1)
     set_id = created.json()["id"]
     assert org1.rest("PATCH", f"sobjects/PermissionSet/{set_id}", json={"PermissionsApiEnabled": False}).status_code == 204
     assert org1.one(f"SELECT PermissionsApiEnabled FROM PermissionSet WHERE Id = '{set_id}'")["PermissionsApiEnabled"]
+
+
+def test_a_taken_label_and_api_name_are_both_reported(org1):
+    """A real org's answer when both are taken (3P SFDO-Tooling/CumulusCI#3045): the label error, then the name's."""
+    name = "Taken_" + uuid.uuid4().hex[:8]
+    assert org1.create("PermissionSet", {"Name": name, "Label": name}).status_code == 201
+    label_error = {"message": "The label you entered is in use. Enter a unique label.",
+                   "errorCode": "DUPLICATE_MASTER_LABEL", "fields": ["Label"]}
+    name_error = {"message": "The API name you entered is already in use. Enter a unique API name.",
+                  "errorCode": "DUPLICATE_DEVELOPER_NAME", "fields": ["Name"]}
+    both = org1.create("PermissionSet", {"Name": name, "Label": name})
+    assert both.status_code == 400 and both.json() == [label_error, name_error]
+    assert org1.create("PermissionSet", {"Name": name + "_2", "Label": name}).json() == [label_error]
+    assert org1.create("PermissionSet", {"Name": name, "Label": name + " 2"}).json() == [name_error]
+    # In sObject Collections the record's SaveResult lists both.
+    r = org1.rest("POST", "composite/sobjects", json={"allOrNone": False, "records": [
+        {"attributes": {"type": "PermissionSet"}, "Name": name, "Label": name}]})
+    assert r.json()[0]["errors"] == [{"statusCode": e["errorCode"], "message": e["message"], "fields": e["fields"]}
+                                     for e in (label_error, name_error)]

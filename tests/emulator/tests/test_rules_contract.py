@@ -112,7 +112,7 @@ def test_permission_set_name_rules(org1, name):
 def test_permission_set_name_unique_and_licence_create_only(org1):
     ps = new_set(org1, "Unique_Name_Set", LicenseId=psl_id(org1))
     e = err(org1.create("PermissionSet", {"Name": "unique_name_set", "Label": "again"}))
-    assert e["errorCode"] == "DUPLICATE_VALUE"
+    assert e["errorCode"] == "DUPLICATE_DEVELOPER_NAME" and e["fields"] == ["Name"]  # 3P CumulusCI#3045
     e = err(org1.rest("PATCH", f"sobjects/PermissionSet/{ps}", json={"LicenseId": None}))
     assert e["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE" and e["fields"] == ["LicenseId"]
     row = org1.one(f"SELECT PermissionsApiEnabled, LicenseId FROM PermissionSet WHERE Id = '{ps}'")

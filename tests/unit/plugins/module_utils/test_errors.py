@@ -109,6 +109,15 @@ class TestCodeFirst:
         assert isinstance(errors.classify_api_error(400, [dict(errorCode="INSUFFICIENT_ACCESS_OR_READONLY", message=(
             "insufficient access rights on object id"))]), errors.PermissionDeniedError)
 
+    def test_a_taken_permission_set_label_and_name(self):
+        # A real org's answer to a permission set whose label and API name are both taken (3P CumulusCI#3045).
+        error = errors.classify_api_error(400, [
+            dict(message="The label you entered is in use. Enter a unique label.", errorCode="DUPLICATE_MASTER_LABEL",
+                 fields=["Label"]),
+            dict(message="The API name you entered is already in use. Enter a unique API name.",
+                 errorCode="DUPLICATE_DEVELOPER_NAME", fields=["Name"])], action="create", sobject="PermissionSet")
+        assert isinstance(error, errors.DuplicateError)
+
     def test_metadata_answers_are_classified_by_status_code(self):
         error = errors.classify_api_error(None, [dict(statusCode="DUPLICATE_DEVELOPER_NAME", message="taken",
                                                       fullName="Marketo_Integration")], action="create",
