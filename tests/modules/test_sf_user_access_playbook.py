@@ -28,6 +28,7 @@ def flags(*names):
 def shared_admin(emulator, org, suffix=None):
     """A shared, admin-like user made by hand; returns the names of what it holds."""
     suffix = suffix or uuid.uuid4().hex[:8]
+    emulator.settings(org, license_seats={"Salesforce": 100})  # room for the users other test files make too
     raw = RawOrg(emulator, org)
     profile = raw.query("SELECT Id FROM Profile WHERE Name = 'Standard User'")[0]["Id"]
     names = dict(username="shared.%s@acme.example" % suffix, sync="Shared_Sync_" + suffix,
