@@ -51,7 +51,7 @@ options:
     description:
       - A permission set license (developer name or label), for example V(Salesforce API Integration).
         Each system permission then says whether a permission set on that license may hold it
-        (RV(system_permissions[].license_allows)), from the license's C(MaximumPermissions*) fields.
+        (C(license_allows) in RV(system_permissions)), from the license's C(MaximumPermissions*) fields.
     type: str
 notes:
   - Check mode runs the same reads; nothing is ever written.

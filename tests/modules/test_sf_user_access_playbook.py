@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from harness import RawOrg, connection_args, failure, merged, run_playbook
+from harness import RawOrg, connection_args, failure, log_snapshot, merged, run_playbook
 
 USER_ACCESS = "sfops.integration.sf_user_access"
 ORG = "org1"
@@ -76,8 +76,7 @@ def access_run(emulator, tmp_path_factory):
     emulator.clear_requests(ORG)
     tasks = [
         {"name": "shared", USER_ACCESS: args},
-        {"name": "log", "ansible.builtin.uri": {"url": emulator.admin_url(ORG, "requests"), "ca_path": emulator.ca_file,
-                                                 "return_content": True}},
+        log_snapshot(emulator, "log", ORG),
         {"name": "narrowed", USER_ACCESS: merged(args, objects=["Account", "Lead__x"], permission_set_license=None),
          "check_mode": True},
         {"name": "bare", USER_ACCESS: merged(creds, username=bare)},
