@@ -242,6 +242,10 @@ QUERIES = dict(
 )
 OBJECT_FILTER = " AND SobjectType IN {objects}"
 SETS_QUERY = "SELECT Id, %s FROM PermissionSet WHERE Id IN (" + ASSIGNED_SETS + ")"
+# Characters of field names per PermissionSet query (about 250 fields). A query travels in a URL, and Salesforce
+# takes a URI and headers of 16,384 bytes at most (Help KB 000386264, which advises composite subrequests, as
+# here, for long queries); with the semi-join and URL encoding a chunk stays well under that.
+FIELDS_PER_QUERY = 8000
 LICENSE_QUERY = "SELECT Id FROM PermissionSetLicense WHERE DeveloperName = {0} OR MasterLabel = {0} LIMIT 1"
 LICENSES_QUERY = "SELECT DeveloperName, MasterLabel FROM PermissionSetLicense"
 
@@ -280,17 +284,38 @@ def first_read(client, params):
     return rows, SystemPermissionCatalogue(describe)
 
 
+def field_chunks(names, budget=FIELDS_PER_QUERY):
+    """The ``Permissions*`` field names in lists whose SELECT stays within ``budget`` characters each.
+
+    A real org's PermissionSet has several hundred of them: in one query the URL would be too long.
+    """
+    chunks, current, size = [], [], 0
+    for name in names:
+        if current and size + len(name) + 2 > budget:
+            chunks.append(current)
+            current, size = [], 0
+        current.append(name)
+        size += len(name) + 2
+    return chunks + [current] if current else chunks or [["Name"]]
+
+
 def second_read(client, params, catalogue):
-    """The system permissions of the user's sets and the license's record (every MaximumPermissions field):
-    one composite request."""
-    fields = ", ".join(catalogue.field(name) for name in catalogue.names) or "Name"
-    subs = [client.composite_query("sets", soql(SETS_QUERY % fields, username=params["username"].strip()))]
+    """The system permissions of the user's sets, in a few queries of some fields each, and the license's
+    record (every MaximumPermissions field): one composite request while they are five queries at most."""
+    chunks = field_chunks([catalogue.field(name) for name in catalogue.names])
+    subs = [client.composite_query("sets%d" % index, soql(SETS_QUERY % ", ".join(chunk),
+                                                         username=params["username"].strip()))
+            for index, chunk in enumerate(chunks)]
     wanted = (params.get("permission_set_license") or "").strip()
     if wanted:
         subs += [client.composite_query("license", soql(LICENSE_QUERY, wanted)),
                  client.sobject_subrequest("licenseRecord", "GET", "PermissionSetLicense", "@{license.records[0].Id}")]
     responses = client.read(subs)
-    sets = client.composite_records(responses, "sets")
+    sets = {}
+    for index in range(len(chunks)):
+        for record in client.composite_records(responses, "sets%d" % index):
+            sets.setdefault(record["Id"], {}).update(record)
+    sets = list(sets.values())
     if not wanted:
         return sets, None
     license_record = client.optional_body(responses, "licenseRecord")
