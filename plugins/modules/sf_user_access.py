@@ -21,8 +21,9 @@ description:
     user really holds.
   - Bounded requests whatever the user holds. Two composite requests - the user, its assignments and
     permission set licenses, its object and field permissions (through semi-joins on its assignments)
-    and the describes; then the system permissions of its sets and, with O(permission_set_license),
-    that license's maximum permissions.
+    and the describe of PermissionSet; then the system permissions of its sets (a query per 250 or so
+    C(Permissions*) fields) and, with O(permission_set_license), that license's maximum permissions.
+    Only the pages of results beyond 2,000 rows add requests.
   - A permission set group counts through its aggregate permission set, which Salesforce keeps with
     the group's permissions (muting included) and names in the group assignment. Expired assignments
     do not count.
