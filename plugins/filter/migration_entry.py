@@ -191,7 +191,8 @@ def render(planned):
         "# Written by playbooks/migrate.yml from that user's effective access (profile %s, license %s); the org" % (
             source.get("profile"), source.get("license")),
         "# was not changed. One dedicated user per external system, with only the access its job needs:",
-        "# review every permission below and delete what the integration does not use, then roll it out with",
+        "# review every permission below and delete what the integration does not use, then roll it out to this",
+        "# org (put the entry in its sf_integrations, or pass this file with --limit to this org only):",
         "#   ansible-playbook -i <inventory> playbooks/integration_users.yml -e @<this file> --check --diff",
         "# and, once the external system logs in as the new user, deactivate the shared user's API access.",
     ]
