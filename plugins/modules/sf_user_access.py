@@ -199,7 +199,7 @@ api_requests:
 import re
 
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError, PermissionDeniedError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import unknown_message
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
@@ -430,7 +430,13 @@ def run(module):
     params = module.params
     module.refuse(option_problems(params))
     client = module.client
-    rows, catalogue = first_read(client, params)
+    try:
+        rows, catalogue = first_read(client, params)
+    except PermissionDeniedError as error:
+        raise PermissionDeniedError(
+            "The user this module runs as may not read permission sets and their assignments; nothing was changed. "
+            "It needs API Enabled and View Setup and Configuration (ViewSetup). Salesforce answered: %s" % error.message,
+            **error.details)
     if not rows["user"]:
         raise InputError("no user with username '%s' in this org; nothing was read about its access"
                          % params["username"].strip())

@@ -14,6 +14,7 @@ from harness import RawOrg, connection_args, failure, log_snapshot, merged, run_
 
 USER_ACCESS = "sfops.integration.sf_user_access"
 ORG = "org1"
+BARE_PASSWORD = "Bare-Example-7q!x"
 VIEW_ALL = ("ViewAllData", "ViewSetup", "ViewEventLogFiles", "ViewPublicDashboards", "ViewPublicReports",
             "ViewPlatformEvents", "ViewDataLeakageEvents")
 # Modify All Data and the permissions it depends on (the emulator's dependency table, as Setup has it).
@@ -67,9 +68,11 @@ def access_run(emulator, tmp_path_factory):
     raw = RawOrg(emulator, ORG)
     profile = raw.query("SELECT Id FROM Profile WHERE Name = 'Minimum Access - API Only Integrations'")[0]["Id"]
     bare = "bare.%s@acme.example" % uuid.uuid4().hex[:8]
-    raw.create("User", dict(Username=bare, LastName="Bare", Email="sf-ops@acme.example", Alias="bare",
-                            TimeZoneSidKey="GMT", LocaleSidKey="en_US", EmailEncodingKey="UTF-8",
-                            LanguageLocaleKey="en_US", ProfileId=profile))
+    bare_id = raw.create("User", dict(Username=bare, LastName="Bare", Email="sf-ops@acme.example", Alias="bare",
+                                      TimeZoneSidKey="GMT", LocaleSidKey="en_US", EmailEncodingKey="UTF-8",
+                                      LanguageLocaleKey="en_US", ProfileId=profile))
+    raw.call("POST", "sobjects/User/%s/password" % bare_id, json=dict(NewPassword=BARE_PASSWORD))
+    token = emulator._admin("GET", ORG, "security_token?username=" + bare)["security_token"]
     creds = connection_args(emulator, ORG, "soap")
     creds = dict(login_username=creds.pop("username"), login_password=creds.pop("password"), **creds)
     args = merged(creds, username=shared["username"], permission_set_license="Salesforce API Integration")
@@ -83,6 +86,9 @@ def access_run(emulator, tmp_path_factory):
         {"name": "missing", USER_ACCESS: merged(creds, username="nobody.%s@acme.example" % uuid.uuid4().hex[:6])},
         {"name": "bad_input", USER_ACCESS: merged(creds, username=" ", objects=["Account; DROP"])},
         {"name": "bad_license", USER_ACCESS: merged(args, permission_set_license="Salesforce API Integratoin")},
+        # The bare integration user itself has no View Setup and Configuration.
+        {"name": "no_view_setup", USER_ACCESS: merged(creds, login_username=bare, login_password=BARE_PASSWORD,
+                                                      security_token=token, username=bare)},
     ]
     return run_playbook(tmp_path_factory.mktemp("user_access"), tasks), shared, bare
 
@@ -161,6 +167,8 @@ def test_clear_failures(access_run):
     message = failure(run, "bad_input")
     assert "username must name a user" in message and "objects[0]: 'Account; DROP'" in message
     assert run["bad_input"]["api_requests"] == 0
+    message = failure(run, "no_view_setup")
+    assert "needs API Enabled and View Setup and Configuration (ViewSetup)" in message
     message = failure(run, "bad_license")
     assert "unknown permission set license 'Salesforce API Integratoin'" in message
     assert "Salesforce API Integration" in message.split("did you mean")[1]
