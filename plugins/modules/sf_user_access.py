@@ -304,8 +304,8 @@ def second_read(client, params, catalogue):
     """The system permissions of the user's sets, in a few queries of some fields each, and the license's
     record (every MaximumPermissions field): one composite request while they are five queries at most."""
     chunks = field_chunks([catalogue.field(name) for name in catalogue.names])
-    subs = [client.composite_query("sets%d" % index, soql(SETS_QUERY % ", ".join(chunk),
-                                                         username=params["username"].strip()))
+    username = params["username"].strip()
+    subs = [client.composite_query("sets%d" % index, soql(SETS_QUERY % ", ".join(chunk), username=username))
             for index, chunk in enumerate(chunks)]
     wanted = (params.get("permission_set_license") or "").strip()
     if wanted:
