@@ -114,3 +114,12 @@ def test_group_assignment_names_the_aggregate_set_holding_the_union(org1):
     account = org1.one(f"SELECT PermissionsEdit FROM ObjectPermissions WHERE ParentId = '{aggregate['Id']}'")
     assert account["PermissionsEdit"] is False
     assert not org1.query(f"SELECT Id FROM FieldPermissions WHERE ParentId = '{aggregate['Id']}'")["records"]
+
+
+def test_a_deleted_group_takes_its_aggregate_set_along(org1):
+    group_id, _name = group_with(org1, read_account=True)
+    aggregate = org1.one(f"SELECT Id FROM PermissionSet WHERE PermissionSetGroupId = '{group_id}'")["Id"]
+    assert org1.query(f"SELECT Id FROM ObjectPermissions WHERE ParentId = '{aggregate}'")["records"]
+    assert org1.rest("DELETE", f"sobjects/PermissionSetGroup/{group_id}").status_code == 204
+    assert not org1.query(f"SELECT Id FROM PermissionSet WHERE PermissionSetGroupId = '{group_id}'")["records"]
+    assert not org1.query(f"SELECT Id FROM ObjectPermissions WHERE ParentId = '{aggregate}'")["records"]
