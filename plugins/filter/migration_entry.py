@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: migration_entry
 short_description: An sf_integrations entry for a dedicated integration user, from a shared user's effective access
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Used by C(playbooks/migrate.yml). Takes what M(sfops.integration.sf_user_access) read about a
     shared or administrator user and returns the C(sf_integrations) entry of the role

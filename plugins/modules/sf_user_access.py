@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: sf_user_access
 short_description: Read the effective access of one Salesforce user, and where each part comes from
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads what one user can do - object permissions, field permissions and system permissions
     (the C(Permissions*) flags such as API Enabled or Modify All Data) - as the union over the
