@@ -93,7 +93,9 @@ class OrgApi:
                            "WHERE AssigneeId = '%s'" % user_id)
         owned = [a for a in psas if (a.get("PermissionSet") or {}).get("IsOwnedByProfile")]
         return dict(
-            sets=sorted(a["PermissionSet"]["Name"] for a in psas if a.get("PermissionSet") and a not in owned),
+            # A group assignment names the group's aggregate set too: a group, not a set.
+            sets=sorted(a["PermissionSet"]["Name"] for a in psas
+                        if a.get("PermissionSet") and not a.get("PermissionSetGroup") and a not in owned),
             groups=sorted(a["PermissionSetGroup"]["DeveloperName"] for a in psas if a.get("PermissionSetGroup")),
             psls=sorted(a["PermissionSetLicense"]["DeveloperName"] for a in pslas),
             profile_owned=len(owned))

@@ -161,6 +161,7 @@ def after_insert(org: Org, obj: ObjectDef, row: dict, system: bool) -> None:
     hook = _AFTER_INSERT.get(obj.name)
     if hook:
         hook(org, row, system)
+    refresh_group_aggregates(org, obj.name, row)
     refresh_licence_counts(org)
 
 
@@ -178,6 +179,7 @@ def after_update(org: Org, obj: ObjectDef, old: dict, new: dict, system: bool) -
     if obj.name in ("PermissionSet", "ObjectPermissions"):
         ps_id = new["Id"] if obj.name == "PermissionSet" else new["ParentId"]
         check_assignees(org, ps_id)
+    refresh_group_aggregates(org, obj.name, new)
     refresh_licence_counts(org)
 
 
@@ -206,6 +208,11 @@ def after_delete(org: Org, obj: ObjectDef, row: dict, system: bool) -> None:
             del org.tables["PermissionSet"][ps["Id"]]
         if org.profile_renamed:
             org.profile_renamed(row["Name"], "")  # its password policy stays, as an orphan
+    if obj.name == "PermissionSetGroup":
+        aggregate = aggregate_set(org, row["Id"])
+        if aggregate is not None:
+            org.delete("PermissionSet", aggregate["Id"], system=True)  # its permission rows go with it
+    refresh_group_aggregates(org, obj.name, row)
     refresh_licence_counts(org)
 
 
@@ -459,8 +466,8 @@ def _ps_before_update(org: Org, old: dict, new: dict, system: bool):
 def check_assignees(org: Org, ps_id: str) -> None:
     """KB 001233479 (reference 3.5): editing an assigned set so that it exceeds an assignee's licence fails."""
     ps = org.record("PermissionSet", ps_id)
-    if ps is None or ps.get("IsOwnedByProfile"):
-        return
+    if ps is None or ps.get("IsOwnedByProfile") or ps.get("PermissionSetGroupId"):
+        return  # a group's assignees were checked against its sets when the group was assigned
     for psa in org.find("PermissionSetAssignment", PermissionSetId=ps_id):
         user = org.record("User", psa["AssigneeId"])
         licences = [user_licence_id(org, user), *held_psl_ids(org, user["Id"]), ps.get("LicenseId")]
@@ -503,6 +510,9 @@ def _psa_before_insert(org: Org, row: dict, system: bool) -> None:
                                f"Group: {group_id[:15]}", ["AssigneeId", "PermissionSetGroupId"], "DUPLICATE_VALUE")
         if not system:
             check_group_assignable(org, user, org.record("PermissionSetGroup", group_id))
+        # Reference 3.9, oauth reference B.3: a group assignment names the group's aggregate set too.
+        aggregate = aggregate_set(org, group_id)
+        row["PermissionSetId"] = aggregate["Id"] if aggregate else None
         row["IsActive"] = True
         return
     ps = org.record("PermissionSet", ps_id)
@@ -733,6 +743,73 @@ def _psg_before_insert(org: Org, row: dict, system: bool) -> None:
         raise fields_error("The Developer Name can only contain underscores and alphanumeric characters.",
                            ["DeveloperName"])
     row.setdefault("Status", "Updated")
+
+
+# -- The aggregate permission set of a group [OBJREF PermissionSet; reference 3.9] ----------------------------
+# "PermissionSet contains the aggregated permissions for the group": each group has one permission set
+# (PermissionSetGroupId = the group, Type Group) holding the union of its sets' system permissions, object
+# and field access, and a group assignment's PermissionSetId names it. Salesforce recalculates it
+# asynchronously (Status); here it follows every change at once. Muting permission sets are not modelled.
+
+AGGREGATE_PARTS = ("PermissionSet", "ObjectPermissions", "FieldPermissions", "PermissionSetGroupComponent",
+                   "PermissionSetGroup")
+
+
+def aggregate_set(org: Org, group_id: str) -> Optional[dict]:
+    return org.find_one("PermissionSet", PermissionSetGroupId=group_id) if group_id else None
+
+
+def _groups_touched(org: Org, object_name: str, row: dict) -> list[str]:
+    """Ids of the groups whose aggregate a DML on ``row`` changes (none for the aggregates' own rows)."""
+    if object_name == "PermissionSetGroup":
+        return [row["Id"]] if org.record("PermissionSetGroup", row["Id"]) else []
+    if object_name == "PermissionSetGroupComponent":
+        return [row["PermissionSetGroupId"]] if org.record("PermissionSetGroup", row["PermissionSetGroupId"]) else []
+    set_id = row["Id"] if object_name == "PermissionSet" else row.get("ParentId")
+    ps = org.record("PermissionSet", set_id or "")
+    if ps is not None and ps.get("PermissionSetGroupId"):
+        return []
+    return [c["PermissionSetGroupId"] for c in org.find("PermissionSetGroupComponent", PermissionSetId=set_id or "")]
+
+
+def refresh_group_aggregates(org: Org, object_name: str, row: dict) -> None:
+    if object_name not in AGGREGATE_PARTS:
+        return
+    for group_id in _groups_touched(org, object_name, row):
+        _refresh_aggregate(org, org.record("PermissionSetGroup", group_id))
+
+
+def _refresh_aggregate(org: Org, group: dict) -> None:
+    aggregate = aggregate_set(org, group["Id"])
+    if aggregate is None:
+        # Name: "X" and the group id, like a profile-owned set's (the aggregate's real Name is UNVERIFIED).
+        ps_id = org.insert("PermissionSet", {"Name": "X" + group["Id"][:15], "Label": group["MasterLabel"]},
+                           system=True)
+        aggregate = org.tables["PermissionSet"][ps_id]
+        aggregate.update(PermissionSetGroupId=group["Id"], Type="Group", IsCustom=False)
+    members = [org.record("PermissionSet", c["PermissionSetId"])
+               for c in org.find("PermissionSetGroupComponent", PermissionSetGroupId=group["Id"])]
+    members = [m for m in members if m is not None]
+    granted = set().union(*(system_perms(m) for m in members)) if members else set()
+    aggregate.update({k: k[len(PERM_PREFIX):] in granted for k in list(aggregate) if k.startswith(PERM_PREFIX)})
+    aggregate["Label"] = group["MasterLabel"]
+    for child, key, flags in (("ObjectPermissions", "SobjectType", OBJECT_PERMISSION_FIELDS),
+                              ("FieldPermissions", "Field", ("PermissionsRead", "PermissionsEdit"))):
+        wanted: dict = {}
+        for member in members:
+            for perm_row in org.find(child, ParentId=member["Id"]):
+                merged = wanted.setdefault(perm_row[key], dict(SobjectType=perm_row["SobjectType"]))
+                for flag in flags:
+                    merged[flag] = bool(merged.get(flag) or perm_row.get(flag))
+        for existing in org.find(child, ParentId=aggregate["Id"]):
+            values = wanted.pop(existing[key], None)
+            if values is None:
+                del org.tables[child][existing["Id"]]
+            else:
+                existing.update(values)
+        for name, values in wanted.items():
+            org.insert(child, dict(values, ParentId=aggregate["Id"], **({key: name} if key == "Field" else {})),
+                       system=True)
 
 
 def _person_name(org: Org, row: dict, system: bool) -> None:

@@ -74,3 +74,52 @@ def test_group_with_a_psl_licensed_set_needs_that_psl(org1):
     group_id, _name = group_with(org1, LicenseId=psl_id(org1, "SalesforceAPIIntegrationPsl"))
     err = error_of(assign_group(org1, user_id, group_id))
     assert "Salesforce API Integration permission set license" in err["message"]
+
+
+def test_group_assignment_names_the_aggregate_set_holding_the_union(org1):
+    """Object Reference PermissionSet: "PermissionSet contains the aggregated permissions for the group"."""
+    api_psl = psl_id(org1, "SalesforceAPIIntegrationPsl")
+    group_id, name = group_with(org1, LicenseId=api_psl, read_account=True)
+    second = created(org1.create("PermissionSet", dict(Name="Q_" + name, Label="Q " + name, LicenseId=api_psl,
+                                                       PermissionsViewSetup=True)))
+    created(org1.create("ObjectPermissions", {"ParentId": second, "SobjectType": "Account", "PermissionsRead": True,
+                                              "PermissionsEdit": True}))
+    created(org1.create("FieldPermissions", {"ParentId": second, "SobjectType": "Account", "Field": "Account.Industry",
+                                             "PermissionsRead": True}))
+    created(org1.create("PermissionSetGroupComponent", {"PermissionSetGroupId": group_id, "PermissionSetId": second}))
+    aggregate = org1.one(f"SELECT Id, Type, Label, IsOwnedByProfile, PermissionsViewSetup, PermissionsApiEnabled, "
+                         f"PermissionsModifyAllData FROM PermissionSet WHERE PermissionSetGroupId = '{group_id}'")
+    assert (aggregate["Type"], aggregate["Label"], aggregate["IsOwnedByProfile"]) == ("Group", name, False)
+    assert aggregate["PermissionsViewSetup"] and aggregate["PermissionsApiEnabled"]
+    assert not aggregate["PermissionsModifyAllData"]
+    account = org1.one(f"SELECT PermissionsRead, PermissionsEdit, PermissionsDelete FROM ObjectPermissions "
+                       f"WHERE ParentId = '{aggregate['Id']}' AND SobjectType = 'Account'")
+    assert (account["PermissionsRead"], account["PermissionsEdit"], account["PermissionsDelete"]) == (True, True, False)
+    fields = org1.query(f"SELECT Field FROM FieldPermissions WHERE ParentId = '{aggregate['Id']}'")["records"]
+    assert [f["Field"] for f in fields] == ["Account.Industry"]
+
+    user_id = org1.new_user()
+    created(org1.create("PermissionSetLicenseAssign", {"AssigneeId": user_id, "PermissionSetLicenseId": api_psl}))
+    created(assign_group(org1, user_id, group_id))
+    row = org1.one(f"SELECT PermissionSetId, PermissionSet.Type FROM PermissionSetAssignment "
+                   f"WHERE AssigneeId = '{user_id}' AND PermissionSetGroupId = '{group_id}'")
+    assert row["PermissionSetId"] == aggregate["Id"] and row["PermissionSet"]["Type"] == "Group"
+
+    # A member's change reaches the aggregate; a removed member's access leaves it.
+    org1.rest("PATCH", f"sobjects/PermissionSet/{second}", json={"PermissionsViewSetup": False}).raise_for_status()
+    component = org1.one(f"SELECT Id FROM PermissionSetGroupComponent WHERE PermissionSetId = '{second}'")
+    assert org1.rest("DELETE", f"sobjects/PermissionSetGroupComponent/{component['Id']}").status_code == 204
+    after = org1.one(f"SELECT Id, PermissionsViewSetup FROM PermissionSet WHERE PermissionSetGroupId = '{group_id}'")
+    assert after["Id"] == aggregate["Id"] and not after["PermissionsViewSetup"]
+    account = org1.one(f"SELECT PermissionsEdit FROM ObjectPermissions WHERE ParentId = '{aggregate['Id']}'")
+    assert account["PermissionsEdit"] is False
+    assert not org1.query(f"SELECT Id FROM FieldPermissions WHERE ParentId = '{aggregate['Id']}'")["records"]
+
+
+def test_a_deleted_group_takes_its_aggregate_set_along(org1):
+    group_id, _name = group_with(org1, read_account=True)
+    aggregate = org1.one(f"SELECT Id FROM PermissionSet WHERE PermissionSetGroupId = '{group_id}'")["Id"]
+    assert org1.query(f"SELECT Id FROM ObjectPermissions WHERE ParentId = '{aggregate}'")["records"]
+    assert org1.rest("DELETE", f"sobjects/PermissionSetGroup/{group_id}").status_code == 204
+    assert not org1.query(f"SELECT Id FROM PermissionSet WHERE PermissionSetGroupId = '{group_id}'")["records"]
+    assert not org1.query(f"SELECT Id FROM ObjectPermissions WHERE ParentId = '{aggregate}'")["records"]
