@@ -15,12 +15,12 @@ description:
     the collection relies on where the Salesforce documentation is silent. Can a permission set on the
     Salesforce API Integration permission set license hold the MFA waiver? May the standard integration
     profile get a password policy? Do External Client App policies take permission set ids for
-    pre-authorisation? Twelve questions in all, listed in C(plugins/module_utils/probe_catalogue.py).
+    pre-authorisation? Thirteen questions in all, listed in C(plugins/module_utils/probe_catalogue.py).
   - For each question it records what was sent, what the org answered (status, error code, message, the
     fields that matter) and whether the collection's assumption holds. Playbook C(playbooks/verify_org.yml)
     writes the records as C(reports/org-probe.json) and C(.md).
   - Everything it makes has a name that starts with O(prefix) and the run id, and is removed at the end.
-    Permission sets, assignments and apps are deleted; the one integration user is deactivated, as
+    Permission sets, assignments, the password policy and the app are deleted; the one integration user is deactivated, as
     Salesforce cannot delete users. It takes at most one Salesforce Integration license seat and no
     permission set license seat. Without a free seat the questions that need a user are skipped.
   - Refuses a production org (C(Organization.IsSandbox) false, other than a Developer Edition org) unless
@@ -29,6 +29,7 @@ description:
 extends_documentation_fragment:
   - sfops.integration.connection
   - sfops.integration.connection.login
+  - sfops.integration.connection.action_group
 options:
   prefix:
     description:
@@ -209,7 +210,11 @@ EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 DEVELOPER_EDITION = "Developer Edition"
 # Answers to a cleanup request that mean "already gone".
 GONE = frozenset(["NOT_FOUND", "ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY"])
-HOLDS, DIFFERS, INCONCLUSIVE, SKIPPED, PLANNED = "holds", "differs", "inconclusive", "skipped", "planned"
+HOLDS = "holds"
+DIFFERS = "differs"
+INCONCLUSIVE = "inconclusive"
+SKIPPED = "skipped"
+PLANNED = "planned"
 
 
 def option_problems(params):
@@ -324,8 +329,8 @@ class Probe:
         expect = catalogue.substitute(step.get("expect") or {}, self.values)
         answer["values"] = dict((path, catalogue.extract(body, path)) for path in sorted((expect.get("values") or {})))
         save = dict(step.get("save") or {})
-        for name, path in save.items():
-            self.values[name] = catalogue.extract(body, path)
+        for name, path in save.items():  # only what the org made or found: a refusal saves nothing
+            self.values[name] = catalogue.extract(body, path) if answer["ok"] else None
         undo = cleanup_for(request, body, answer)
         if undo is not None and request["api"] == "rest":
             # Name the new id, so that the recorded cleanup request can be replayed.
@@ -507,6 +512,7 @@ def run(module):
     probes, fixtures = [], {}
     try:
         for found, reason in planned:
+            reason = reason or skip_reason(found, values, facts, set())  # what earlier questions did give
             if reason:
                 probes.append(result_entry(found, SKIPPED, reason, []))
                 continue
