@@ -27,7 +27,7 @@ PYTEST_ARGS ?=
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
-.PHONY: help venv collection demo test units emulator-tests module-tests sanity lint build clean bench
+.PHONY: help venv collection demo test units emulator-tests module-tests sanity lint build clean bench test-live
 
 help:
 	@echo "make demo   roll out integration users to three emulated orgs: plan (check mode), apply, re-run"
@@ -81,6 +81,12 @@ emulator-tests: venv
 # The modules and the role through real ansible-playbook runs against the emulator.
 module-tests: venv collection
 	$(PY) -m pytest -q -n 2 tests/modules $(PYTEST_ARGS)
+
+# The module tests against a real org (a sandbox or a Developer Edition org) given by SF_LIVE_* variables
+# (tests/live/conftest.py); every test is skipped, saying what to set, without them. Not part of make test,
+# which runs them once against the emulator (tests/modules/test_live_tests_on_the_emulator.py).
+test-live: venv collection
+	$(PY) -m pytest -q -rs tests/live $(PYTEST_ARGS)
 
 # A fresh real copy of the working tree (tracked + untracked, not ignored), without the
 # emulator package, which is not part of the collection and has its own tests.
