@@ -12,6 +12,7 @@ import pytest
 from harness import failure, result_var, run_playbook
 
 SESSION = "sfops.integration.sf_session"
+ASSIGNMENT = "sfops.integration.sf_permset_assignment"
 INTEGRATION_PROFILE = "Minimum Access - API Only Integrations"
 
 
@@ -68,12 +69,9 @@ def test_one_integration_user(live, tmp_path):
         dict(name="user again", **{"sfops.integration.sf_integration_user": dict(
             username=live.username, last_name="sfops live test", email="sfops-live@example.com",
             profile=INTEGRATION_PROFILE)}),
-        dict(name="assign", **{"sfops.integration.sf_permset_assignment": dict(username=live.username,
-                                                                                permission_sets=[name])}),
-        dict(name="assign again", **{"sfops.integration.sf_permset_assignment": dict(username=live.username,
-                                                                                      permission_sets=[name])}),
-        dict(name="deactivate", **{"sfops.integration.sf_integration_user": dict(username=live.username,
-                                                                                  state="absent")}),
+        dict(name="assign", **{ASSIGNMENT: dict(username=live.username, permission_sets=[name])}),
+        dict(name="assign again", **{ASSIGNMENT: dict(username=live.username, permission_sets=[name])}),
+        dict(name="deactivate", **{"sfops.integration.sf_integration_user": dict(username=live.username, state="absent")}),
     ])
     run = run_playbook(tmp_path, tasks, module_defaults=defaults)
     for task in ("set", "user", "assign", "deactivate"):

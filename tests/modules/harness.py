@@ -287,6 +287,6 @@ def emulator_inventory(path, emulator, orgs, **host_vars):
                              sf_security_token=emulator.orgs[name]["security_token"], sf_ca_path=emulator.ca_file,
                              **host_vars)) for name in orgs)
     with open(str(path), "w") as handle:
-        yaml.safe_dump({"all": {"hosts": hosts, "vars": dict(ansible_connection="local",
-                                                               ansible_python_interpreter=sys.executable)}}, handle)
+        play_vars = dict(ansible_connection="local", ansible_python_interpreter=sys.executable)
+        yaml.safe_dump({"all": {"hosts": hosts, "vars": play_vars}}, handle)
     return str(path)

@@ -68,8 +68,8 @@ def metadata_answer(md, request, prefix):
     if operation == "list":
         inner = f"<ns0:queries><ns0:type>{md_type}</ns0:type></ns0:queries><ns0:asOfVersion>62.0</ns0:asOfVersion>"
     elif operation in ("read", "delete"):
-        inner = f"<ns0:type>{md_type}</ns0:type>" + "".join(f"<ns0:fullNames>{_xml(n)}</ns0:fullNames>"
-                                                             for n in request["names"])
+        names = "".join(f"<ns0:fullNames>{_xml(name)}</ns0:fullNames>" for name in request["names"])
+        inner = f"<ns0:type>{md_type}</ns0:type>{names}"
     else:
         inner = (f'<ns0:metadata xmlns:xsi="{XSI}" xsi:type="ns0:{md_type}">'
                  + "".join(f"<ns0:{k}>{_xml(v)}</ns0:{k}>" for k, v in request["record"].items()) + "</ns0:metadata>")
