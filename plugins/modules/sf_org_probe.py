@@ -359,8 +359,8 @@ class Probe:
         done, failed = [], []
         for request in reversed(self.pending):
             answer, _body = send(self.client, request, self.values["prefix"])
-            self.exchanges.append(dict(owner="cleanup", step=describe(request), request=self.templated(request),
-                                       answer=answer))
+            self.exchanges.append(dict(owner="cleanup", step=self.templated(describe(request)),
+                                       request=self.templated(request), answer=answer))
             if answer["ok"] or answer["errorCode"] in GONE:
                 done.append(describe(request))
             else:
