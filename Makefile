@@ -38,7 +38,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONPATH := $(COLLECTIONS)
 
 .PHONY: help venv venv-oldest collection demo test units units-oldest emulator-tests module-tests module-tests-oldest \
-	module-tests-both sanity lint build clean bench
+	module-tests-both sanity lint build clean bench test-live
 
 help:
 	@echo "make demo   roll out integration users to three emulated orgs: plan (check mode), apply, re-run"
@@ -135,6 +135,12 @@ module-tests-both: venv venv-oldest collection
 		wait $$pid || oldest=$$?; \
 		cat $(BUILD)/module-tests-oldest.log; \
 		test $$newest -eq 0 && test $$oldest -eq 0
+
+# The module tests against a real org (a sandbox or a Developer Edition org) given by SF_LIVE_* variables
+# (tests/live/conftest.py); every test is skipped, saying what to set, without them. Not part of make test,
+# which runs them once against the emulator (tests/modules/test_live_tests_on_the_emulator.py).
+test-live: venv collection
+	$(PY) -m pytest -q -rs tests/live $(PYTEST_ARGS)
 
 # A fresh real copy of the working tree (tracked + untracked, not ignored), without the
 # emulator package, which is not part of the collection and has its own tests.

@@ -445,6 +445,26 @@ class SalesforceClient:
         self.call(lambda rest: rest.restful("sobjects/%s/%s" % (sobject, record_id), method="DELETE"),
                   action="delete", sobject=sobject, record_id=record_id)
 
+    # ---- recorded exchanges ------------------------------------------------------------------
+
+    def exchange(self, method: str, path: str, params: Optional[dict] = None, body: Any = None) -> tuple[int, Any]:
+        """(status, decoded body) of one REST request; what Salesforce refused is returned, not raised.
+
+        For a caller that records the org's answers as they come (the org probe). Logging in again
+        after an expired session and retrying transient failures (503, a locked row, the request
+        limit) still apply; in check mode only GET is sent.
+        """
+        method = method.upper()
+        if method != "GET":
+            self._writing("%s %s" % (method, path))
+
+        def send(rest: RestApi) -> tuple[int, Any]:
+            status, content = rest.exchange(path, params, method, body)
+            if status >= 300 and isinstance(classify_api_error(status, content), (RetryableError, SessionExpiredError)):
+                raise HttpError(status, content, path)
+            return status, content
+        return self.call(send, action=method.lower(), resource=path, safe_to_repeat=method != "POST")
+
     # ---- composite ---------------------------------------------------------------------------
 
     def composite(self, subrequests: list[dict], all_or_none: bool = False,

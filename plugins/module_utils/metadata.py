@@ -17,7 +17,7 @@ raise the collection's ApiError subclasses instead, so retries and messages work
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, NoReturn, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
 from ansible_collections.sfops.integration.plugins.module_utils.errors import classify_api_error
@@ -40,18 +40,25 @@ def parse_save_errors(text: Optional[str]) -> list[dict]:
             for m in _SAVE_ERROR.finditer(text or "")]
 
 
-def _raise_save_error(exc: Exception, action: str, md_type: str, record: dict) -> NoReturn:
-    """Re-raise simple-salesforce's plain Exception for success=false as the matching ApiError."""
-    errors = parse_save_errors(str(exc))
-    if not errors:
-        raise exc
-    raise classify_api_error(None, errors, action=action, sobject=md_type, record=record)
-
-
 def _is_failed_result(exc: Exception) -> bool:
     # simple-salesforce raises exactly Exception (no subclass) for success=false results;
     # anything more specific is a transport or SOAP fault and goes to the client's mapping.
     return exc.__class__ is Exception
+
+
+def _failures(call: Callable[[], Any]) -> list[dict]:
+    """[] when a save or delete call succeeded, else the errors of its success=false result.
+
+    simple-salesforce's plain Exception for a result it cannot parse, and every fault, are re-raised.
+    """
+    try:
+        call()
+    except Exception as exc:  # pylint: disable=broad-except
+        errors = parse_save_errors(str(exc)) if _is_failed_result(exc) else []
+        if not errors:
+            raise
+        return errors
+    return []
 
 
 def list_names(client: SalesforceClient, md_type: str) -> list[str]:
@@ -78,6 +85,15 @@ def read(client: SalesforceClient, md_type: str, names: Iterable[str]) -> list[d
     return records
 
 
+def _save_errors(md: Any, md_type: str, operation: str, record: dict) -> list[dict]:
+    typed = getattr(md, md_type)
+    return _failures(lambda: getattr(typed, operation)([typed(**record)]))
+
+
+def _delete_errors(md: Any, md_type: str, names: list[str]) -> list[dict]:
+    return _failures(lambda: getattr(md, md_type).delete(names))
+
+
 def save(client: SalesforceClient, md_type: str, operation: str, record: dict,
          find_existing: Optional[Callable[[], Any]] = None) -> Any:
     """createMetadata/updateMetadata/upsertMetadata of one component (a dict of its fields).
@@ -85,13 +101,9 @@ def save(client: SalesforceClient, md_type: str, operation: str, record: dict,
     A create is not blindly repeated after a dropped connection: ``find_existing`` re-reads it.
     """
     def call(md: Any) -> bool:
-        typed = getattr(md, md_type)
-        try:
-            getattr(typed, operation)([typed(**record)])
-        except Exception as exc:  # pylint: disable=broad-except
-            if _is_failed_result(exc):
-                _raise_save_error(exc, operation, md_type, record)
-            raise
+        errors = _save_errors(md, md_type, operation, record)
+        if errors:
+            raise classify_api_error(None, errors, action=operation, sobject=md_type, record=record)
         return True
 
     return client.metadata(call, action=operation, resource="%s metadata" % md_type,
@@ -101,13 +113,25 @@ def save(client: SalesforceClient, md_type: str, operation: str, record: dict,
 def delete(client: SalesforceClient, md_type: str, names: Iterable[str]) -> None:
     """deleteMetadata of the components named ``names``."""
     def call(md: Any, chunk: list[str]) -> None:
-        try:
-            getattr(md, md_type).delete(chunk)
-        except Exception as exc:  # pylint: disable=broad-except
-            if _is_failed_result(exc):
-                _raise_save_error(exc, "delete", md_type, dict(fullName=", ".join(chunk)))
-            raise
+        errors = _delete_errors(md, md_type, chunk)
+        if errors:
+            raise classify_api_error(None, errors, action="delete", sobject=md_type, record=dict(fullName=", ".join(chunk)))
 
     for chunk in chunks(names):
         client.metadata(lambda md, names=chunk: call(md, names), action="delete", resource="%s metadata" % md_type,
                         write=True)
+
+
+# ---- answers as they come (the org probe) ------------------------------------------------------------
+
+
+def try_save(client: SalesforceClient, md_type: str, operation: str, record: dict) -> list[dict]:
+    """The errors Salesforce answered to one save ([] when it succeeded), not raised; faults still raise."""
+    return client.metadata(lambda md: _save_errors(md, md_type, operation, record), action=operation,
+                           resource="%s metadata" % md_type, safe_to_repeat=operation != "create", write=True)
+
+
+def try_delete(client: SalesforceClient, md_type: str, names: list[str]) -> list[dict]:
+    """The errors Salesforce answered to one delete (at most 10 names; [] when it succeeded), not raised."""
+    return client.metadata(lambda md: _delete_errors(md, md_type, names), action="delete",
+                           resource="%s metadata" % md_type, write=True)

@@ -6,8 +6,9 @@
 """The REST API of one org over the client's requests session.
 
 The modules need three things of REST: a resource (``restful``), a query and the next batch of a
-query. They are a few lines over requests, so the REST path does not import simple-salesforce,
-whose package import always loads zeep (the Metadata API client, only two modules need it).
+query; the org probe also records error answers as they come (``exchange``). They are a few
+lines over requests, so the REST path does not import simple-salesforce, whose package import
+always loads zeep (the Metadata API client, only a few modules need it).
 Errors are raised as ``HttpError`` with the decoded body; client.py maps them to errors.py.
 """
 
@@ -36,25 +37,35 @@ class RestApi:
         self.headers = {"Authorization": "Bearer " + access_token, "Content-Type": "application/json",
                         "Accept": "application/json"}
 
-    def _send(self, method: str, url: str, path: str, **kwargs: Any) -> Any:
+    def _answer(self, method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
+        """(status, decoded body): the JSON body, its text when it is not JSON, None when empty."""
         response = self.http.request(method, url, headers=self.headers, **kwargs)
-        if response.status_code >= 300:
-            try:
-                content = response.json()
-            except ValueError:
-                content = response.text
-            raise HttpError(response.status_code, content, path)
         if response.status_code == 204 or not response.content:
-            return None
-        return response.json()
+            return response.status_code, None
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, response.text
+
+    def _send(self, method: str, url: str, path: str, **kwargs: Any) -> Any:
+        status, content = self._answer(method, url, **kwargs)
+        if status >= 300:
+            raise HttpError(status, content, path)
+        return content
 
     def restful(self, path: str, params: Optional[dict] = None, method: str = "GET", json: Any = None) -> Any:
         """The decoded answer of a REST resource (``sobjects/User/005...``); None when it is empty."""
+        status, content = self.exchange(path, params, method, json)
+        if status >= 300:
+            raise HttpError(status, content, path)
+        return content if content else None
+
+    def exchange(self, path: str, params: Optional[dict] = None, method: str = "GET", json: Any = None) -> tuple[int, Any]:
+        """(status, decoded body) of a REST resource, error answers included, for callers that record answers."""
         kwargs = dict(params=params)
         if json is not None:
             kwargs["json"] = json
-        answer = self._send(method, self.base_url + path.lstrip("/"), path, **kwargs)
-        return answer if answer else None
+        return self._answer(method, self.base_url + path.lstrip("/"), **kwargs)
 
     def query(self, soql_text: str, include_deleted: bool = False) -> dict:
         """The first batch of a query (``queryAll`` with include_deleted)."""

@@ -76,6 +76,9 @@ class EmulatorProcess:
         """E.g. fault("org1", kind="expire_session", count=1)."""
         return self._admin("POST", org, "faults", payload)
 
+    def clear_faults(self, org):
+        self._admin("DELETE", org, "faults")
+
     def settings(self, org, **payload):
         return self._admin("POST", org, "settings", payload)
 
@@ -263,3 +266,27 @@ def failure(run, name):
 def result_var(name):
     """Jinja name of a task's registered result, e.g. '{{ %s.access_token }}' % result_var('login')."""
     return _safe_name(name)
+
+
+def run_repo_playbook(workdir, playbook, inventory, *args):
+    """(rc, output) of ``ansible-playbook -i inventory playbooks/<playbook> args`` run in ``workdir``."""
+    ensure_collection_path()
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("SF_"))
+    env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
+               ANSIBLE_LOCAL_TEMP=os.path.join(str(workdir), "ansible-tmp"), SF_RETRY_BACKOFF="0.01")
+    command = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", inventory, os.path.join(REPO, "playbooks", playbook)]
+    proc = subprocess.run(command + list(args), cwd=str(workdir), env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def emulator_inventory(path, emulator, orgs, **host_vars):
+    """An inventory file with the emulator's ``orgs`` as hosts, logging in as their administrators (SOAP)."""
+    hosts = dict((name, dict(sf_login_url=emulator.orgs[name]["login_url"], sf_username=emulator.orgs[name]["username"],
+                             sf_password=emulator.orgs[name]["password"],
+                             sf_security_token=emulator.orgs[name]["security_token"], sf_ca_path=emulator.ca_file,
+                             **host_vars)) for name in orgs)
+    with open(str(path), "w") as handle:
+        play_vars = dict(ansible_connection="local", ansible_python_interpreter=sys.executable)
+        yaml.safe_dump({"all": {"hosts": hosts, "vars": play_vars}}, handle)
+    return str(path)

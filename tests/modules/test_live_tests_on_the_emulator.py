@@ -1,0 +1,66 @@
+"""`make test-live` (tests/live) pointed at the emulator: the one place `make test` runs the live tests.
+
+SF_LIVE_* are set to an emulated org's seeded administrator, as a user sets them to a sandbox's: the JWT bearer
+login runs the integration user test (which also leaves something for the end-of-run cleanup), the password
+login the org facts test. Without SF_LIVE_* the live tests are skipped with a message saying what to set.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from collection_path import REPO
+from harness import EmulatorProcess, RawOrg
+
+ORG = "org1"
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    emu = EmulatorProcess(tmp_path_factory.mktemp("live-emulator"), orgs=1)
+    yield emu
+    emu.stop()
+
+
+def live_tests(tmp_path, settings, *args):
+    """(rc, output) of pytest on tests/live with only the given SF_LIVE_* variables."""
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("SF_"))
+    env.update(settings)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                           os.path.join(REPO, "tests", "live")] + list(args), cwd=str(tmp_path), env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_without_a_login_every_live_test_is_skipped_saying_why(tmp_path):
+    rc, output = live_tests(tmp_path, {})
+    assert rc == 0, output
+    assert "skipped" in output and "passed" not in output and "failed" not in output, output
+    assert "no SF_LIVE_* variables: make test-live needs a login" in output
+
+
+def test_live_tests_against_the_emulator(emulator, tmp_path):
+    info = emulator.orgs[ORG]
+    run_id = uuid.uuid4().hex[:8]
+    common = dict(SF_LIVE_LOGIN_URL=info["login_url"], SF_LIVE_USERNAME=info["username"],
+                  SF_LIVE_CA_PATH=emulator.ca_file, SF_LIVE_RUN_ID=run_id)
+    rc, output = live_tests(tmp_path, dict(common, SF_LIVE_CLIENT_ID=info["client_id"],
+                                           SF_LIVE_PRIVATE_KEY_FILE=info["private_key_file"]),
+                            "-k", "one_integration_user")
+    assert rc == 0 and "1 passed" in output, output
+    raw = RawOrg(emulator, ORG)
+    # The run's permission set (left assigned by the test) was removed by the end-of-run cleanup.
+    assert raw.query("SELECT Id FROM PermissionSet WHERE Name LIKE 'SFOPS_LIVE_%s%%'" % run_id) == []
+    users = raw.query("SELECT IsActive, Profile.Name FROM User WHERE Username = 'sfops.live.%s@example.com'" % run_id)
+    assert [(u["IsActive"], u["Profile"]["Name"]) for u in users] == [(False, "Minimum Access - API Only Integrations")]
+
+    rc, output = live_tests(tmp_path, dict(common, SF_LIVE_PASSWORD=info["password"],
+                                           SF_LIVE_SECURITY_TOKEN=info["security_token"]), "-k", "read_the_org")
+    assert rc == 0 and "1 passed" in output, output
+
+    rc, output = live_tests(tmp_path, dict(SF_LIVE_LOGIN_URL=info["login_url"]))
+    assert rc != 0 and "do not make a login: missing SF_LIVE_USERNAME" in output, output
