@@ -169,11 +169,14 @@ PROBES = [
     dict(
         name="permission_set_duplicate_name",
         section="Objects and platform rules", rule="PermissionSet Name: letters, digits, underscores",
-        question="Is a second permission set whose Name differs only in case refused with DUPLICATE_VALUE?",
-        relied_on="sf_permission_set and the rollout report treat DUPLICATE_VALUE as 'already exists'.",
+        question="Is a second permission set whose Name differs only in case (under another label) refused with "
+                 "DUPLICATE_DEVELOPER_NAME?",
+        relied_on="sf_permission_set classifies a duplicate name by its code as 'already exists'; names are compared "
+                  "without case.",
         needs=["probe_set"],
-        steps=[step("create the same name in lower case", permission_set("${prefix_lower}_set"),
-                    expect=refused("DUPLICATE_VALUE"))]),
+        steps=[step("create the same name in lower case", permission_set("${prefix_lower}_set",
+                                                                         Label="${prefix} another label"),
+                    expect=refused("DUPLICATE_DEVELOPER_NAME"))]),
     dict(
         name="permission_set_name_rule",
         section="Objects and platform rules", rule="PermissionSet Name: letters, digits, underscores",

@@ -145,7 +145,7 @@ def test_a_different_answer_is_caught(orgs):
             exchange["answer"] = dict(exchange["answer"], ok=True, status=201, errorCode=None)
     differences = replay(orgs[0], report)
     assert differences and all(d.startswith("permission_set_duplicate_name / ") for d in differences), differences
-    assert any("errorCode is 'DUPLICATE_VALUE', recorded None" in d for d in differences), differences
+    assert any("errorCode is 'DUPLICATE_DEVELOPER_NAME', recorded None" in d for d in differences), differences
 
 
 def test_every_question_names_an_unverified_or_recorded_row_of_docs_emulator_md():
