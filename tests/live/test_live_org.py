@@ -19,7 +19,9 @@ INTEGRATION_PROFILE = "Minimum Access - API Only Integrations"
 def logged_in(live, tasks):
     """A login task first; the modules of the other tasks use its session (module_defaults)."""
     login = result_var("login")
-    session = dict(instance_url="{{ %s.instance_url }}" % login, access_token="{{ %s.access_token }}" % login,
+    # ansible-core 2.17 templates a play's module_defaults for every task, the login included: omitted until then.
+    session = dict(instance_url="{{ %s.instance_url | default(omit) }}" % login,
+                   access_token="{{ %s.access_token | default(omit) }}" % login,
                    ca_path=live.login.get("ca_path"), api_version=live.login.get("api_version"))
     session = dict((k, v) for k, v in session.items() if v is not None)
     modules = set(key for task in tasks for key in task if key.startswith("sfops.integration."))

@@ -38,18 +38,18 @@ def shared_admin(emulator, org, suffix=None):
         Username=names["username"], LastName="Shared Integration", Email="sf-ops@acme.example", Alias="shared",
         TimeZoneSidKey="GMT", LocaleSidKey="en_US", EmailEncodingKey="UTF-8", LanguageLocaleKey="en_US",
         ProfileId=profile))
-    sync = raw.create("PermissionSet", dict(Name=names["sync"], Label="Shared Sync"))
+    sync = raw.create("PermissionSet", dict(Name=names["sync"], Label="Shared Sync " + suffix))
     for sobject, access in (("Account", ("Read", "Create", "Edit", "ViewAllRecords")), ("Invoice__c", ("Read", "Edit"))):
         raw.create("ObjectPermissions", dict(ParentId=sync, SobjectType=sobject, **flags(*access)))
     raw.create("FieldPermissions", dict(ParentId=sync, SobjectType="Account", Field="Account.Industry",
                                         **flags("Read", "Edit")))
     raw.create("FieldPermissions", dict(ParentId=sync, SobjectType="Invoice__c", Field="Invoice__c.Paid__c",
                                         **flags("Read", "Edit")))
-    admin = raw.create("PermissionSet", dict(Name=names["admin"], Label="Shared Admin", **flags(*MODIFY_ALL)))
-    reads = raw.create("PermissionSet", dict(Name=names["group_set"], Label="Shared Reads", **flags("ViewRoles")))
+    admin = raw.create("PermissionSet", dict(Name=names["admin"], Label="Shared Admin " + suffix, **flags(*MODIFY_ALL)))
+    reads = raw.create("PermissionSet", dict(Name=names["group_set"], Label="Shared Reads " + suffix, **flags("ViewRoles")))
     raw.create("ObjectPermissions", dict(ParentId=reads, SobjectType="Contact", **flags("Read")))
     raw.create("FieldPermissions", dict(ParentId=reads, SobjectType="Contact", Field="Contact.Email", **flags("Read")))
-    group = raw.create("PermissionSetGroup", dict(DeveloperName=names["group"], MasterLabel="Shared Group"))
+    group = raw.create("PermissionSetGroup", dict(DeveloperName=names["group"], MasterLabel="Shared Group " + suffix))
     raw.create("PermissionSetGroupComponent", dict(PermissionSetGroupId=group, PermissionSetId=reads))
     for set_id in (sync, admin):
         raw.create("PermissionSetAssignment", dict(AssigneeId=user_id, PermissionSetId=set_id))
