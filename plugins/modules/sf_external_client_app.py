@@ -626,14 +626,23 @@ def _differs(wanted, actual):
 
 
 def write(client, parts, writes):
-    """Create or update the parts, the app first (its parts name it)."""
+    """Create or update the parts, the app first (its parts name it).
+
+    False when a create found its component already made by another writer (a duplicate answer the
+    re-read explained, client.call; a second run of the same rollout): the rest is not written and
+    the caller plans again against the app as it is.
+    """
     for md_type in (APP,) + PARTS:
         if md_type not in writes:
             continue
         # The org may have made the policies itself when the OAuth settings were created: upsert them.
         operation = "upsert" if md_type == POLICIES else ("update" if parts.get(md_type) else "create")
+        elsewhere = len(client.created_elsewhere)
         metadata.save(client, md_type, operation, writes[md_type],
                       find_existing=lambda t=md_type: metadata.read(client, t, [writes[t]["fullName"]]))
+        if len(client.created_elsewhere) > elsewhere:
+            return False
+    return True
 
 
 def delete(client, parts):
@@ -666,7 +675,7 @@ def consumer_secret(client, name):
 # ---- the module --------------------------------------------------------------------------------------
 
 
-def run(module):
+def run(module, again=True):
     params = module.params
     module.refuse(option_problems(params))
     client = module.client
@@ -697,7 +706,8 @@ def run(module):
 
     writes = components(params, after, parts, set_ids, profile_ids)
     if writes and not module.check_mode:
-        write(client, parts, writes)
+        if not write(client, parts, writes) and again:
+            return run(module, again=False)  # another writer made part of the app meanwhile: plan again
         if not before:
             glob = metadata.read(client, GLOBAL, [params["name"] + SUFFIXES[GLOBAL]])
             after["consumer_key"] = (glob[0] if glob else {}).get("consumerKey")
