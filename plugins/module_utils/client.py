@@ -264,8 +264,9 @@ class SalesforceClient:
         self._rest: Optional[RestApi] = None
         self._mdapi: Any = None
         self._describe_cache: dict = {}
-        # What a create found already made by another writer (a duplicate answer its re-read explained).
-        self.created_elsewhere: list[str] = []
+        # What a write found already done by another writer (a duplicate answer its re-read explained, or
+        # what a module found so); module.finish marks the change record ``concurrent``.
+        self.done_elsewhere: list[str] = []
 
     # ---- session -------------------------------------------------------------------------
 
@@ -367,7 +368,7 @@ class SalesforceClient:
         (it may have been carried out), or Salesforce answered that it already exists (DUPLICATE_VALUE,
         DUPLICATE_USERNAME, ...: another writer, such as a second run of the same rollout, made it
         between our read and our write). Either way the caller's re-read by natural key decides: what
-        it finds is the outcome (a duplicate found this way is noted in ``created_elsewhere``); when it
+        it finds is the outcome (a duplicate found this way is noted in ``done_elsewhere``); when it
         finds nothing, a dropped create is sent again and a duplicate is a real refusal, raised as is.
         """
         if find_existing is None:
@@ -381,7 +382,7 @@ class SalesforceClient:
         if not existing and not dropped:
             raise error
         if existing and not dropped:
-            self.created_elsewhere.append(getattr(error, "record", None) or error.message)
+            self.done_elsewhere.append(getattr(error, "record", None) or error.message)
         return existing
 
     def _translate(self, exc: Exception, context: dict) -> tuple[SalesforceError, bool]:

@@ -86,9 +86,9 @@ class SalesforceModule:
         from its action. ``before``/``after`` are the managed state in readable form; in check mode
         ``after`` is what the run would make. The diff is always returned (Ansible shows it only
         with --diff) so that a registered result shows what changed. When a create found its record
-        already made by another writer (client.created_elsewhere), the record says ``concurrent: true``.
+        already made by another writer (client.done_elsewhere), the record says ``concurrent: true``.
         """
-        if self._client is not None and self._client.created_elsewhere:
+        if self._client is not None and self._client.done_elsewhere:
             # Another writer (a second run of the same rollout) made part of it between our read and our write.
             change = dict(change, concurrent=True)
         result["change"] = change

@@ -637,10 +637,10 @@ def write(client, parts, writes):
             continue
         # The org may have made the policies itself when the OAuth settings were created: upsert them.
         operation = "upsert" if md_type == POLICIES else ("update" if parts.get(md_type) else "create")
-        elsewhere = len(client.created_elsewhere)
+        elsewhere = len(client.done_elsewhere)
         metadata.save(client, md_type, operation, writes[md_type],
                       find_existing=lambda t=md_type: metadata.read(client, t, [writes[t]["fullName"]]))
-        if len(client.created_elsewhere) > elsewhere:
+        if len(client.done_elsewhere) > elsewhere:
             return False
     return True
 

@@ -864,7 +864,7 @@ def run(module):
             # The re-read found the user (client.call): after a dropped create it is this run's, its password
             # still to set; after a duplicate answer another writer (a second run of the same rollout) made it,
             # so the plan is made again against the user as it is and the result says what this run changed.
-            concurrent = bool(client.created_elsewhere)
+            concurrent = bool(client.done_elsewhere)
             facts = read_facts(client, params)
             plan_rest, profile_rest, role_rest = plan_present(params, facts, just_created=not concurrent)
             user_id = apply(client, plan_rest, params)

@@ -314,7 +314,7 @@ import re
 
 from ansible_collections.sfops.integration.plugins.module_utils import system_permissions
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, InputError
+from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, InputError, NotFoundError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import (
     NO_LICENSE,
@@ -795,8 +795,9 @@ def write(client, plan):
 
     Returns None when the client's re-read by name explained the write instead of its answer
     (client.call): the connection dropped after it was sent, or another writer (a second run of the
-    same rollout) created the set or one of its permission rows first. The caller then plans again
-    against the set as it is.
+    same rollout) created the set or one of its permission rows first; or when an update met a
+    permission row another writer removed meanwhile (all-or-none: nothing of it was written). The
+    caller then plans again against the set as it is.
     """
     def find_set():
         return client.query_one(soql(SET_EXISTS_QUERY, plan.params["name"]))
@@ -807,7 +808,13 @@ def write(client, plan):
     else:
         subrequests = update_subrequests(client, plan)
         action = "update permission set %s" % plan.org.set["Name"]
-    responses = client.write(subrequests, action, find_existing=find_set)
+    try:
+        responses = client.write(subrequests, action, find_existing=find_set)
+    except NotFoundError as error:
+        if plan.fresh:
+            raise
+        client.done_elsewhere.append(error.message)
+        return None
     if any(sub["referenceId"] not in responses for sub in subrequests):
         return None
     return responses[SET_REF]["body"]["id"] if plan.fresh else plan.org.set["Id"]
@@ -864,7 +871,7 @@ def ensure_present(module, org, again=True):
                 raise ApiError("permission set %s changed again while this run wrote it; run again"
                                % module.params["name"])
             result = ensure_present(module, OrgState(module.client, module.params), again=False)
-            if module.client.created_elsewhere:
+            if module.client.done_elsewhere:
                 return result  # another writer did (part of) it: the result says what this run changed
             set_id = result["permission_set"]["id"]  # a dropped connection: this run's own write, as planned
     after = plan.after(set_id)

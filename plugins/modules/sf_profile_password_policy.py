@@ -492,7 +492,7 @@ def present(module, profile, current, desired):
     action = CREATE if current is None else (UPDATE if changes else NO_CHANGE)
     if action != NO_CHANGE and not module.check_mode:
         written = write(module.client, action, after)
-        if isinstance(written, dict) and module.client.created_elsewhere:
+        if isinstance(written, dict) and module.client.done_elsewhere:
             return present(module, profile, written, desired)  # made meanwhile by another writer: converge to it
         after["full_name"] = written["full_name"] if isinstance(written, dict) else written
     record = change_record("password_policy", profile, action, diff_view(current), diff_view(after))

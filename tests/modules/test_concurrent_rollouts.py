@@ -14,13 +14,17 @@ third run changes nothing. Timing alone may not make a create meet its duplicate
 round the emulator makes sure of it (``concurrent_write`` fault, docs/emulator.md): just before
 the first create of each kind, "another client" sends the same request.
 
+Updates race too (test_updates_that_race_converge, one quick playbook of sf_permission_set): the
+other writer adds the permission row this run adds, or removes the one this run removes, just
+before this run's write; the run plans again against the set as it is and ends green, unchanged.
+
 A round costs two runs; the file stays near 90 s on a busy two-core machine (3 rounds, 7 runs).
 """
 from __future__ import annotations
 
 import pytest
 
-from harness import EmulatorProcess
+from harness import EmulatorProcess, RawOrg, connection_args, run_playbook
 from test_role_integration_users import OrgApi, Rollout, by_org, writes
 
 ROUNDS = 3
@@ -143,3 +147,36 @@ def test_two_rollouts_at_once(orgs, tmp_path):
     assert all(writes(orgs, org) == 0 for org in RACED_ORGS)
     assert not any(record.get("concurrent") for record in report["orgs"]) and "another run" not in markdown
     print("found made by the other run in rounds 2 to %d, by timing alone: %d" % (ROUNDS, found))
+
+
+def fault_task(emulator, org, name, body_contains):
+    """A task that makes the emulator send the next matching write for another client first."""
+    return {"name": name, "ansible.builtin.uri": dict(
+        url=emulator.admin_url(org, "faults"), method="POST", body_format="json", ca_path=emulator.ca_file,
+        body=dict(kind="concurrent_write", count=1, method="POST", body_contains=body_contains)), "check_mode": False}
+
+
+def test_updates_that_race_converge(orgs, tmp_path):
+    name = "Race_Update_Set"
+    options = dict(connection_args(orgs, "org1"), name=name)
+
+    def ensure(task_name, objects):
+        return {"name": task_name, "sfops.integration.sf_permission_set": dict(options, object_permissions=[
+            dict(object=sobject, access=access) for sobject, access in objects])}
+    lead, contact = ("Lead", ["read", "edit"]), ("Contact", ["read"])
+    run = run_playbook(tmp_path, [
+        ensure("create", [lead]),
+        fault_task(orgs, "org1", "other_adds_contact", '"SobjectType": "Contact"'),
+        ensure("add_contact", [lead, contact]),
+        fault_task(orgs, "org1", "other_removes_lead", '"PermissionsRead": false'),
+        ensure("remove_lead", [contact]),
+        ensure("rerun", [contact]),
+    ])
+    for task_name in ("create", "add_contact", "remove_lead", "rerun"):
+        assert not run[task_name].get("failed"), run[task_name]
+    assert run["create"]["changed"] is True
+    for task_name in ("add_contact", "remove_lead"):  # the other writer did it: this run has nothing left to do
+        assert run[task_name]["changed"] is False and run[task_name]["change"]["concurrent"] is True, run[task_name]
+    assert run["rerun"]["changed"] is False and "concurrent" not in run["rerun"]["change"]
+    rows = RawOrg(orgs, "org1").query("SELECT SobjectType FROM ObjectPermissions WHERE Parent.Name = '%s'" % name)
+    assert [row["SobjectType"] for row in rows] == ["Contact"]

@@ -181,7 +181,7 @@ class TestDuplicatesTakeTheSamePath:
         result = client.call(func, action="create", sobject="User", record={"Username": "a@b.c"}, safe_to_repeat=False,
                              find_existing=lambda: {"Id": "005OTHER"})
         assert result == {"Id": "005OTHER"} and len(func.calls) == 1 and sleeps == []
-        assert client.created_elsewhere == ["User 'a@b.c'"]
+        assert client.done_elsewhere == ["User 'a@b.c'"]
 
     def test_duplicate_the_hook_cannot_explain_is_raised_as_is(self):
         client = make_client()[0]
@@ -190,12 +190,12 @@ class TestDuplicatesTakeTheSamePath:
                         find_existing=lambda: None)
         with pytest.raises(errors.DuplicateError):
             client.call(failing(duplicate(), "never"), action="create", sobject="User", safe_to_repeat=False)
-        assert client.created_elsewhere == []
+        assert client.done_elsewhere == []
 
     def test_a_found_create_after_a_drop_is_not_someone_elses(self):
         client = make_client()[0]
         assert client.call(failing(dropped()), action="create", safe_to_repeat=False, find_existing=lambda: {"id": "1"})
-        assert client.created_elsewhere == []
+        assert client.done_elsewhere == []
 
     def test_duplicate_on_an_update_is_a_refusal(self):
         client = make_client()[0]
@@ -232,7 +232,7 @@ class TestWritesRaceLikeAnyAnswer:
         subs = [client.sobject_subrequest("user", "POST", "User", body=dict(Username="a@b.c")),
                 client.rest_subrequest("password", "POST", "sobjects/User/@{user.id}/password", dict(NewPassword="x"))]
         assert client.write(subs, "save user a@b.c", find_existing=lambda: {"Id": "005OTHER"}) == {}
-        [noted] = client.created_elsewhere
+        [noted] = client.done_elsewhere
         assert "(User 'a@b.c')" in noted and "DUPLICATE_USERNAME" in noted
 
     def test_composite_lock_is_retried_all_or_none(self):
@@ -257,7 +257,7 @@ class TestWritesRaceLikeAnyAnswer:
         assert [r["id"] for r in results] == ["0PSA", "0PSB", "0PSC"]
         assert [bool(r.get("found")) for r in results] == [False, True, False]
         assert [[r["Name"] for r in sent["records"]] for sent in client._rest.sent] == [["A", "B", "C"], ["A", "C"]]
-        assert client.created_elsewhere == ["PermissionSet 'B'"]
+        assert client.done_elsewhere == ["PermissionSet 'B'"]
 
     def test_collection_duplicate_nothing_explains_is_refused(self):
         client = make_client()[0]
@@ -266,7 +266,7 @@ class TestWritesRaceLikeAnyAnswer:
         with pytest.raises(errors.DuplicateError, match="create PermissionSet 'A'"):
             client.create_records([dict(attributes=dict(type="PermissionSet"), Name="A")],
                                   find_existing=lambda rows: [None for _row in rows])
-        assert client.created_elsewhere == []
+        assert client.done_elsewhere == []
 
 
 class FakeSf:

@@ -40,7 +40,7 @@ def test_salesforce_errors_become_fail_json(capsys):
 
 def test_a_change_another_writer_made_part_of_says_concurrent(capsys):
     def run(module, found):
-        module.client.created_elsewhere.extend(found)
+        module.client.done_elsewhere.extend(found)
         return module.finish(change_record("user", "a@b.c", "none"), {}, {})
     found = run_module(dict(username="u@x.com", password="pw"), lambda m: run(m, ["User 'a@b.c'"]), capsys)
     assert found["change"]["concurrent"] is True and found["changed"] is False

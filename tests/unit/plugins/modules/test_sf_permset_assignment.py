@@ -356,7 +356,7 @@ def test_an_assignment_made_meanwhile_is_found_and_only_the_rest_is_created():
                                           % s["name"]) for s in plan.add_sets], done)
     assert found == [True, False]
     assert client._rest.sent == [["0PS1", "0PS2"], ["0PS2"]]  # the rest written again, alone
-    assert done == ["assigned permission set 'B'"] and client.created_elsewhere
+    assert done == ["assigned permission set 'B'"] and client.done_elsewhere
     assert module.not_found(plan.add_sets, found, plan, "permission_sets") == [plan.add_sets[1]]
     assert plan.found["permission_sets"] == ["A"]
 
