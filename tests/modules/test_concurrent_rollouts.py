@@ -17,6 +17,8 @@ the first create of each kind, "another client" sends the same request.
 Updates race too (test_updates_that_race_converge, one quick playbook of sf_permission_set): the
 other writer adds the permission row this run adds, or removes the one this run removes, just
 before this run's write; the run plans again against the set as it is and ends green, unchanged.
+An External Client App is made of four components written one by one: when the other writer made
+the app first, the run plans again and writes the components still missing.
 
 A round costs two runs; the file stays near 90 s on a busy two-core machine (3 rounds, 7 runs).
 """
@@ -26,6 +28,7 @@ import pytest
 
 from harness import EmulatorProcess, RawOrg, connection_args, run_playbook
 from test_role_integration_users import OrgApi, Rollout, by_org, writes
+from test_sf_external_client_app_playbook import key_and_certificate
 
 ROUNDS = 3
 RACED_ORGS = ("org1", "org2")
@@ -180,3 +183,20 @@ def test_updates_that_race_converge(orgs, tmp_path):
     assert run["rerun"]["changed"] is False and "concurrent" not in run["rerun"]["change"]
     rows = RawOrg(orgs, "org1").query("SELECT SobjectType FROM ObjectPermissions WHERE Parent.Name = '%s'" % name)
     assert [row["SobjectType"] for row in rows] == ["Contact"]
+
+
+def test_an_app_made_meanwhile_is_completed(orgs, tmp_path):
+    _key_file, certificate = key_and_certificate(tmp_path)
+    app = dict(connection_args(orgs, "org2"), name="Race_App", contact_email="ops@example.test", flows=["jwt"],
+               certificate=certificate)
+    run = run_playbook(tmp_path, [
+        fault_task(orgs, "org2", "other_creates_the_app", "createMetadata"),  # the first component: the app itself
+        {"name": "create", "sfops.integration.sf_external_client_app": app},
+        {"name": "rerun", "sfops.integration.sf_external_client_app": app},
+    ])
+    created, rerun = run["create"], run["rerun"]
+    assert not created.get("failed") and created["changed"] is True, created
+    # The app was there when this run planned again: it completed it (its OAuth settings and policies).
+    assert created["change"]["concurrent"] is True and created["change"]["action"] == "update", created["change"]
+    assert created["app"]["consumer_key"] or rerun["app"]["consumer_key"]
+    assert not rerun.get("failed") and rerun["changed"] is False and "concurrent" not in rerun["change"], rerun
