@@ -78,7 +78,17 @@ _value:
       description: Sum of every task's C(api_requests).
       type: int
     changes:
-      description: One entry per changed resource, with C(kind), C(name), C(action) and C(details) (readable lines).
+      description:
+        - One entry per changed resource, with C(kind), C(name), C(action) and C(details) (readable lines).
+        - C(concurrent) is true when part of it was found already made by another writer (another run at
+          the same time); the entry is then what this run itself changed.
+      type: list
+      elements: dict
+    concurrent:
+      description:
+        - C(kind) and C(name) of every resource a create found already made by another writer during
+          the run (another run of the rollout at the same time), whether this run still changed it or not.
+        - Only present when there is one.
       type: list
       elements: dict
     counts:
@@ -123,7 +133,18 @@ def _change(result):
         return None
     if record.get("action") in (None, "none"):
         return None
-    return dict((key, record.get(key)) for key in REPORT_KEYS)
+    change = dict((key, record.get(key)) for key in REPORT_KEYS)
+    if record.get("concurrent"):
+        change["concurrent"] = True
+    return change
+
+
+def _concurrent(result):
+    """{kind, name} of what a module found already made by another writer during the run (module_utils/change.py)."""
+    record = result.get("change")
+    if result.get("failed") or not isinstance(record, Mapping) or not record.get("concurrent"):
+        return None
+    return dict(kind=record.get("kind"), name=record.get("name"))
 
 
 def _results(value):
@@ -165,6 +186,7 @@ def rollout_org_record(data):
     steps = data.get("steps") or {}
     api_requests = 0
     changes = []
+    concurrent = []
     counts = dict((key, 0) for key in COUNTS)
     for value in steps.values():
         for result in _results(value):
@@ -177,6 +199,8 @@ def rollout_org_record(data):
             if change:
                 changes.append(change)
                 _count(counts, change)
+            if _concurrent(result):
+                concurrent.append(_concurrent(result))
     failure = data.get("failure") or None
     if failure:
         failure = dict(task=to_text(failure.get("task") or ""), message=to_text(failure.get("message") or "failed"))
@@ -185,9 +209,12 @@ def rollout_org_record(data):
     logins = [dict((key, login.get(key)) for key in LOGIN_KEYS) for login in data.get("logins") or []
               if isinstance(login, Mapping)]
     left_out = [to_text(name) for name in data.get("left_out") or []]
-    return dict(org=to_text(data["org"]), org_name=org.get("name"), org_id=org.get("id"), is_sandbox=org.get("is_sandbox"),
-                check_mode=bool(data.get("check_mode")), status=status, failure=failure, api_requests=api_requests,
-                changes=changes, counts=counts, warnings=warnings, logins=logins, left_out=left_out)
+    record = dict(org=to_text(data["org"]), org_name=org.get("name"), org_id=org.get("id"), is_sandbox=org.get("is_sandbox"),
+                  check_mode=bool(data.get("check_mode")), status=status, failure=failure, api_requests=api_requests,
+                  changes=changes, counts=counts, warnings=warnings, logins=logins, left_out=left_out)
+    if concurrent:
+        record["concurrent"] = concurrent
+    return record
 
 
 class FilterModule:

@@ -149,6 +149,15 @@ def login_lines(logins):
     return lines
 
 
+def concurrent_lines(found):
+    """The note naming what another run made while this one ran (none when nothing was)."""
+    if not found:
+        return []
+    names = ["%s `%s`" % (KIND_TITLES.get(item.get("kind"), item.get("kind")), item.get("name")) for item in found]
+    return ["**Note:** found already made by another run at the same time (this run only checked it and wrote what "
+            "was still missing): %s." % ", ".join(names), ""]
+
+
 def markdown(report):
     plan = report["mode"] == "check"
     totals = report["totals"]
@@ -173,6 +182,7 @@ def markdown(report):
             lines += ["Left out of this run (sf_integration_only): %s." % _escape(", ".join(record["left_out"])), ""]
         for warning in record.get("warnings") or []:
             lines += ["**Warning:** %s" % _escape(warning), ""]
+        lines += concurrent_lines(record.get("concurrent"))
         changes = record.get("changes") or []
         if not changes and not record.get("failure"):
             lines.append("No change: the org already matches." if not record.get("check_mode")
@@ -181,7 +191,9 @@ def markdown(report):
         for change in changes:
             name = " `%s`" % change["name"] if change.get("name") else ""
             action = change.get("action") or "update"
-            lines.append("- %s%s: %s%s" % (KIND_TITLES.get(change.get("kind"), change.get("kind")), name, verb, action))
+            note = " (part of it was already made by another run at the same time)" if change.get("concurrent") else ""
+            lines.append("- %s%s: %s%s%s" % (KIND_TITLES.get(change.get("kind"), change.get("kind")), name, verb, action,
+                                             note))
             lines += ["  - %s" % _escape(detail) for detail in change.get("details") or []]
         lines += login_lines(record.get("logins"))
         lines.append("%sAPI requests: %d." % ("\n" if changes or record.get("logins") else "", record.get("api_requests") or 0))

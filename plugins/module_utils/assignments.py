@@ -195,6 +195,7 @@ class Plan:
         self.add_groups = []
         self.remove = []  # (kind, name, assignment id): sets and groups before PSLs
         self.wait_for = []  # groups to be assigned whose Status is not Updated
+        self.found: dict = dict((kind, []) for kind in KINDS)  # names found assigned by another writer meanwhile
 
     @property
     def changed(self) -> bool:
@@ -222,6 +223,11 @@ def predicted(current: dict, plan: Plan) -> dict:
     before = names_of(current)
     added, removed = plan.added(), plan.removed()
     return dict((kind, sorted((set(before[kind]) - set(removed[kind])) | set(added[kind]))) for kind in KINDS)
+
+
+def with_found(state: dict, plan: Plan) -> dict:
+    """Readable state with what the plan found assigned by another writer while it wrote (there before and after)."""
+    return dict((kind, sorted(set(state[kind]) | set(plan.found[kind]))) for kind in KINDS)
 
 
 def resolve(wanted: dict, catalogue: Catalogue, plan: Plan) -> dict:

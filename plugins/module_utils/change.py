@@ -13,7 +13,9 @@ have to guess a change from a diff. Nothing here talks to Salesforce.
 Record keys: ``kind``, ``name``, ``action`` (``none`` when nothing changes), ``details``
 (readable lines such as ``label: Old -> New`` or ``system_permissions: + ApiEnabled``),
 ``added`` and ``removed`` (how many list items were added and removed) and ``attributes``
-(the same changes, structured: ``path``, ``added``, ``removed``, ``before``, ``after``).
+(the same changes, structured: ``path``, ``added``, ``removed``, ``before``, ``after``). A module
+adds ``concurrent: true`` when it found part of the resource already made by another writer
+during the run (module.py ``finish``); the action is then what this run itself changed.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     SessionExpiredError,
     classify_api_error,
     combine,
+    is_duplicate,
     is_halted,
     only_rolled_back,
     record_label,
@@ -263,6 +264,9 @@ class SalesforceClient:
         self._rest: Optional[RestApi] = None
         self._mdapi: Any = None
         self._describe_cache: dict = {}
+        # What a write found already done by another writer (a duplicate answer its re-read explained, or
+        # what a module found so); module.finish marks the change record ``concurrent``.
+        self.done_elsewhere: list[str] = []
 
     # ---- session -------------------------------------------------------------------------
 
@@ -345,20 +349,41 @@ class SalesforceClient:
                     "given to log in again; run sfops.integration.sf_session again or pass credentials.",
                     status=401, error_code="INVALID_SESSION_ID")
             retryable = isinstance(error, RetryableError) or getattr(error, "retryable", False)
-            if isinstance(error, SalesforceConnectionError) and sent and not safe_to_repeat:
-                if find_existing is None:
-                    raise OutcomeUnknownError(
-                        "The connection dropped while trying to %s %s; it may or may not have been created. "
-                        "Re-read it by its natural key before trying again." % (action, record_label(sobject, record)),
-                        sobject=sobject)
-                existing = find_existing()
+            dropped = isinstance(error, SalesforceConnectionError) and sent
+            if not safe_to_repeat and (dropped or is_duplicate(error)):
+                existing = self._recheck(error, dropped, find_existing, action, sobject, record)
                 if existing:
                     return existing
-                retryable = True
+                retryable = True  # a dropped create that left nothing behind is sent again
             if not retryable or attempt >= self.retry.max_retries:
                 raise error
             self.retry.wait(attempt)
             attempt += 1
+
+    def _recheck(self, error: SalesforceError, dropped: bool, find_existing: Optional[Callable[[], Any]],
+                 action: str, sobject: Optional[str], record: Optional[dict]) -> Any:
+        """What a create whose outcome is not its own answer left behind: ``find_existing()``'s re-read.
+
+        Two answers lead here, one path for both: the connection dropped after the create was sent
+        (it may have been carried out), or Salesforce answered that it already exists (DUPLICATE_VALUE,
+        DUPLICATE_USERNAME, ...: another writer, such as a second run of the same rollout, made it
+        between our read and our write). Either way the caller's re-read by natural key decides: what
+        it finds is the outcome (a duplicate found this way is noted in ``done_elsewhere``); when it
+        finds nothing, a dropped create is sent again and a duplicate is a real refusal, raised as is.
+        """
+        if find_existing is None:
+            if not dropped:
+                raise error
+            raise OutcomeUnknownError(
+                "The connection dropped while trying to %s %s; it may or may not have been created. "
+                "Re-read it by its natural key before trying again." % (action, record_label(sobject, record)),
+                sobject=sobject)
+        existing = find_existing()
+        if not existing and not dropped:
+            raise error
+        if existing and not dropped:
+            self.done_elsewhere.append(getattr(error, "record", None) or error.message)
+        return existing
 
     def _translate(self, exc: Exception, context: dict) -> tuple[SalesforceError, bool]:
         """(SalesforceError, whether the request may have reached Salesforce)."""
@@ -468,12 +493,15 @@ class SalesforceClient:
     # ---- composite ---------------------------------------------------------------------------
 
     def composite(self, subrequests: list[dict], all_or_none: bool = False,
-                  find_existing: Optional[Callable[[], Any]] = None) -> dict:
+                  find_existing: Optional[Callable[[], Any]] = None,
+                  check: Optional[Callable[[dict], None]] = None) -> dict:
         """One composite request (up to 25 subrequests); returns {referenceId: subresponse}.
 
         Subresponses keep their own httpStatusCode: use composite_body() to read one. read() and
-        write() split larger batches. A composite containing a POST is treated like a create
-        (see call()); when ``find_existing`` found its outcome, no subresponse is returned.
+        write() split larger batches. ``check(responses)`` raises the failures of an all-or-none
+        write, so that a lock is retried and a duplicate re-read like any other answer (see call()).
+        A composite containing a POST is treated like a create (see call()); when ``find_existing``
+        found its outcome, no subresponse is returned.
         """
         if len(subrequests) > COMPOSITE_LIMIT:
             raise ApiError("A composite request takes at most %d subrequests, got %d" % (COMPOSITE_LIMIT, len(subrequests)))
@@ -481,10 +509,22 @@ class SalesforceClient:
         if methods - {"GET"}:
             self._writing("send a composite request with %s subrequests" % "/".join(sorted(methods)))
         body = dict(allOrNone=all_or_none, compositeRequest=subrequests)
-        result = self.call(lambda rest: rest.restful("composite", method="POST", json=body), action="run",
-                           resource="composite request", safe_to_repeat="POST" not in methods,
-                           find_existing=find_existing)
-        return dict((item["referenceId"], item) for item in (result or {}).get("compositeResponse", []))
+
+        def send(rest: RestApi) -> dict:
+            answer = rest.restful("composite", method="POST", json=body) or {}
+            responses = dict((item["referenceId"], item) for item in answer.get("compositeResponse", []))
+            if check is not None:
+                check(responses)
+            return responses
+
+        found: list = []
+
+        def recheck() -> Any:
+            found.append(find_existing())
+            return found[-1]
+        responses = self.call(send, action="run", resource="composite request", safe_to_repeat="POST" not in methods,
+                              find_existing=recheck if find_existing else None)
+        return {} if found and found[-1] else responses
 
     def read(self, subrequests: list[dict]) -> dict:
         """Read subrequests in as few composite requests as the limits allow; {referenceId: subresponse}.
@@ -504,15 +544,20 @@ class SalesforceClient:
         Raises one error naming every failed subrequest and record (see composite_failures;
         ``labels`` names subrequests in whole phrases, ``action`` is the whole write, as in
         ``update permission set Marketo``). A later request gets the ids earlier ones created in
-        place of their references. Returns {referenceId: subresponse}; with ``find_existing``
-        see composite().
+        place of their references. Returns {referenceId: subresponse}. With ``find_existing`` (a
+        re-read by natural key) a write whose outcome is unknown or answered as a duplicate stops
+        where ``find_existing`` found what it was to make (see call()): the subresponses of that
+        request and later ones are missing, and the caller reads again and plans what is left.
         """
         responses: dict = {}
         for group in batches(subrequests):
             group = with_references(group, responses)
-            answered = self.composite(group, all_or_none=True, find_existing=find_existing)
+            answered = self.composite(group, all_or_none=True, find_existing=find_existing,
+                                      check=lambda answer, group=group: raise_failures(
+                                          composite_failures(answer, group, action, labels)))
+            if not answered:
+                return responses
             responses.update(answered)
-            raise_failures(composite_failures(answered, group, action, labels))
         return responses
 
     def composite_query(self, reference_id: str, soql_text: str, references: bool = False) -> dict:
@@ -578,27 +623,37 @@ class SalesforceClient:
 
     # ---- sObject Collections ---------------------------------------------------------------------
 
-    def _collection(self, method: str, records: list[dict], action: str,
+    def _collection(self, method: str, records: list[dict], action: str, labels: Optional[list[str]] = None,
                     find_existing: Optional[Callable[[], Any]] = None) -> list[dict]:
-        """One all-or-none sObject Collections request (at most 200 records, or ids for DELETE)."""
+        """One all-or-none sObject Collections request (at most 200 records, or ids for DELETE).
+
+        A create or update raises the records' failures itself, so that call() retries a lock and
+        re-reads after a duplicate; a delete's answer is returned as it is (see _without_gone).
+        """
         self._writing("%s %d records" % (action, len(records)))
 
         def send(rest: RestApi) -> Any:
             if method == "DELETE":
                 params = {"ids": ",".join(r["Id"] for r in records), "allOrNone": "true"}
                 return rest.restful("composite/sobjects", params=params, method="DELETE")
-            return rest.restful("composite/sobjects", method=method, json=dict(allOrNone=True, records=records))
+            answer = rest.restful("composite/sobjects", method=method, json=dict(allOrNone=True, records=records))
+            raise_failures(record_failures(answer or [], records, action, labels))
+            return answer
         return self.call(send, action=action, resource="%d records" % len(records),
                          safe_to_repeat=(method != "POST"), find_existing=find_existing) or []
 
     def _save(self, method: str, records: list[dict], labels: Optional[list[str]], action: str,
-              find_existing: Optional[Callable[[], Any]] = None, missing_ok: bool = False) -> list[dict]:
+              find_existing: Optional[Callable[[list[dict]], list]] = None, missing_ok: bool = False) -> list[dict]:
         results = []
         labels = labels or []
         for start in range(0, len(records), COLLECTION_LIMIT):
             chunk = records[start:start + COLLECTION_LIMIT]
             chunk_labels = labels[start:start + COLLECTION_LIMIT]
-            answer = self._collection(method, chunk, action, find_existing)
+            recheck = None
+            if find_existing is not None:
+                def recheck(chunk: list[dict] = chunk, chunk_labels: list[str] = chunk_labels) -> Optional[list[dict]]:
+                    return self._create_missing(chunk, chunk_labels, action, find_existing)
+            answer = self._collection(method, chunk, action, chunk_labels, recheck)
             if missing_ok:
                 chunk, chunk_labels, answer = self._without_gone(chunk, chunk_labels, answer, action)
             raise_failures(record_failures(answer, chunk, action, chunk_labels))
@@ -621,13 +676,30 @@ class SalesforceClient:
         return records, labels, self._collection("DELETE", records, action) if records else []
 
     def create_records(self, records: list[dict], labels: Optional[list[str]] = None, action: str = "create",
-                       find_existing: Optional[Callable[[], Any]] = None) -> list[dict]:
+                       find_existing: Optional[Callable[[list[dict]], list]] = None) -> list[dict]:
         """Create records (each with attributes.type), 200 per all-or-none request; returns the SaveResults.
 
         Raises one error naming every record refused: by its label in ``labels`` (the whole phrase,
         ``assign permission set 'X' to user 'u'``), else as ``<action> <record>``.
+
+        ``find_existing(records)`` re-reads records by their natural key: for each, its id (or True)
+        when it exists, else None. After a dropped connection or a duplicate answer (see call()) the
+        records that exist count as done, their SaveResult marked ``found``, and only the others are
+        created (all or none, a duplicate rolls back the whole request: the rest is still to write).
         """
         return self._save("POST", records, labels, action, find_existing)
+
+    def _create_missing(self, records: list[dict], labels: list[str], action: str,
+                        find_existing: Callable[[list[dict]], list]) -> Optional[list[dict]]:
+        """SaveResults of records a re-read found (partly) there, the others created now; None when none is there."""
+        there = find_existing(records)
+        if not any(there):
+            return None
+        missing = [index for index, found in enumerate(there) if not found]
+        created = iter(self.create_records([records[i] for i in missing], [labels[i] for i in missing if i < len(labels)],
+                                           action, find_existing) if missing else [])
+        return [dict(id=found if isinstance(found, str) else None, success=True, errors=[], found=True) if found
+                else next(created) for found in there]
 
     def update_records(self, records: list[dict], labels: Optional[list[str]] = None, action: str = "update") -> list[dict]:
         """Update records (each with attributes.type and Id), 200 per all-or-none request."""

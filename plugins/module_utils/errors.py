@@ -280,8 +280,15 @@ def combine(failures: list[ApiError]) -> ApiError:
     if len(failures) == 1:
         return failures[0]
     first = failures[0]
-    return type(first)("; ".join(f.message for f in failures), status=first.status, error_code=first.error_code,
-                       fields=first.fields, sobject=first.sobject, record=first.record)
+    combined = type(first)("; ".join(f.message for f in failures), status=first.status, error_code=first.error_code,
+                           fields=first.fields, sobject=first.sobject, record=first.record)
+    combined.failures = list(failures)
+    return combined
+
+
+def is_duplicate(error: Exception) -> bool:
+    """True when every refusal the error stands for says "it already exists" (by its code: DUPLICATE_CODES)."""
+    return all(isinstance(part, DuplicateError) for part in getattr(error, "failures", None) or [error])
 
 
 def is_halted(body: Any) -> bool:

@@ -85,8 +85,12 @@ class SalesforceModule:
         ``change`` is the record of the module's plan (module_utils/change.py); ``changed`` follows
         from its action. ``before``/``after`` are the managed state in readable form; in check mode
         ``after`` is what the run would make. The diff is always returned (Ansible shows it only
-        with --diff) so that a registered result shows what changed.
+        with --diff) so that a registered result shows what changed. When a create found its record
+        already made by another writer (client.done_elsewhere), the record says ``concurrent: true``.
         """
+        if self._client is not None and self._client.done_elsewhere:
+            # Another writer (a second run of the same rollout) made part of it between our read and our write.
+            change = dict(change, concurrent=True)
         result["change"] = change
         result["changed"] = change["action"] != NO_CHANGE
         result["diff"] = diff(before, after)

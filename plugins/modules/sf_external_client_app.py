@@ -533,14 +533,22 @@ def view(parts, names):
     )
 
 
-def desired_view(params, current):
-    """What the app should look like: the options given, the rest as it is (or a new app's defaults)."""
+def desired_view(params, current, complete=True):
+    """What the app should look like: the options given, the rest as it is (or a new app's defaults).
+
+    An app that is not ``complete`` has no OAuth settings yet (another run made the app and not yet
+    its parts): its parts get a new app's defaults, its own fields stay as they are.
+    """
     new = not current
-    base = current or dict(
+    base = dict(
         name=params["name"], label=params["name"], contact_email=None, description=None, flows=[], certificate=None,
         run_as_user=None, permitted_users="admin_approved", permission_sets=[], profiles=[], scopes=["Api"],
         callback_url=DEFAULT_CALLBACK, ip_relaxation="enforce", session_timeout=None, refresh_token_policy="zero",
         consumer_key=None)
+    if current and complete:
+        base = current
+    elif current:
+        base.update((key, current[key]) for key in ("name", "label", "contact_email", "description"))
     after = dict(base, permitted_users="admin_approved")
     for option in ("label", "contact_email", "description", "callback_url", "ip_relaxation", "refresh_token_policy"):
         if params[option] is not None:
@@ -564,7 +572,7 @@ def desired_view(params, current):
         after["session_timeout"] = params["session_timeout"] or None
     if new and not after["contact_email"]:
         raise InputError("contact_email is required to create External Client App %s" % params["name"])
-    if new and not after["flows"]:
+    if not (current and complete) and not after["flows"]:
         raise InputError("flows is required to create External Client App %s (jwt, client_credentials or both)"
                          % params["name"])
     return after
@@ -626,14 +634,23 @@ def _differs(wanted, actual):
 
 
 def write(client, parts, writes):
-    """Create or update the parts, the app first (its parts name it)."""
+    """Create or update the parts, the app first (its parts name it).
+
+    False when a create found its component already made by another writer (a duplicate answer the
+    re-read explained, client.call; a second run of the same rollout): the rest is not written and
+    the caller plans again against the app as it is, so that the result says what this run did.
+    """
     for md_type in (APP,) + PARTS:
         if md_type not in writes:
             continue
         # The org may have made the policies itself when the OAuth settings were created: upsert them.
         operation = "upsert" if md_type == POLICIES else ("update" if parts.get(md_type) else "create")
+        elsewhere = len(client.done_elsewhere)
         metadata.save(client, md_type, operation, writes[md_type],
                       find_existing=lambda t=md_type: metadata.read(client, t, [writes[t]["fullName"]]))
+        if len(client.done_elsewhere) > elsewhere:
+            return False
+    return True
 
 
 def delete(client, parts):
@@ -666,7 +683,7 @@ def consumer_secret(client, name):
 # ---- the module --------------------------------------------------------------------------------------
 
 
-def run(module):
+def run(module, passes=len(PARTS) + 1):
     params = module.params
     module.refuse(option_problems(params))
     client = module.client
@@ -686,7 +703,7 @@ def run(module):
         record = change_record("external_client_app", params["name"], action, compared(before), {})
         return module.finish(record, compared(before), {}, app={})
 
-    after = desired_view(params, before)
+    after = desired_view(params, before, complete=bool(parts.get(GLOBAL)))
     problems = []
     set_ids, set_problems = names.ids_of("permission_sets", after["permission_sets"])
     profile_ids, profile_problems = names.ids_of("profiles", after["profiles"])
@@ -697,8 +714,13 @@ def run(module):
 
     writes = components(params, after, parts, set_ids, profile_ids)
     if writes and not module.check_mode:
-        write(client, parts, writes)
-        if not before:
+        # Another writer made a component meanwhile: plan again (each pass gets at least one component further).
+        if not write(client, parts, writes):
+            if passes <= 1:
+                raise ApiError("External Client App %s: another writer kept changing it while this run wrote it; "
+                               "run again" % params["name"])
+            return run(module, passes - 1)
+        if not parts.get(GLOBAL):
             glob = metadata.read(client, GLOBAL, [params["name"] + SUFFIXES[GLOBAL]])
             after["consumer_key"] = (glob[0] if glob else {}).get("consumerKey")
     action = NO_CHANGE if not writes else (UPDATE if before else CREATE)

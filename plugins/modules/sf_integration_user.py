@@ -415,7 +415,8 @@ ARGUMENT_SPEC = dict(
 
 
 class CreateInterrupted(Exception):
-    """The create request was carried out but its answer was lost; the user exists now."""
+    """The create's answer is not the outcome (connection dropped, or the username already taken by the same
+    user made meanwhile by another run); the user exists now."""
 
 
 # ---- pure rules: defaults and validation ----------------------------------------------------------------
@@ -822,7 +823,7 @@ def apply(client, plan, params):
         return plan.user_id
 
     def find_created_user():
-        # A dropped create: look for the user before repeating (client.call); a repeated update is harmless.
+        # A dropped create or a duplicate username: look for the user (client.call); a repeated update is harmless.
         return client.query_one(soql("SELECT Id FROM User WHERE Username = {}", params["username"])) \
             if plan.create else None
 
@@ -860,9 +861,16 @@ def run(module):
         try:
             user_id = apply(client, plan, params)
         except CreateInterrupted:
-            # Finish the user found after a dropped create: the same options, now as an update.
-            plan_rest = plan_present(params, read_facts(client, params), just_created=True)[0]
+            # The re-read found the user (client.call): after a dropped create it is this run's, its password
+            # still to set; after a duplicate answer another writer (a second run of the same rollout) made it,
+            # so the plan is made again against the user as it is and the result says what this run changed.
+            concurrent = bool(client.done_elsewhere)
+            facts = read_facts(client, params)
+            plan_rest, profile_rest, role_rest = plan_present(params, facts, just_created=not concurrent)
             user_id = apply(client, plan_rest, params)
+            if concurrent:
+                plan, before = plan_rest, before_view(facts)
+                after = after_view(facts, plan, profile_rest, role_rest)
     record = change_record("user", params["username"], user_action(plan, before, after), before, after)
     return module.finish(record, before, after, user=user_result(user_id, after),
                          created=bool(plan.create), password_set=plan.password is not None)

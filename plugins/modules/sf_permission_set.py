@@ -314,7 +314,7 @@ import re
 
 from ansible_collections.sfops.integration.plugins.module_utils import system_permissions
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
+from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, InputError, NotFoundError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import (
     NO_LICENSE,
@@ -784,17 +784,40 @@ def delete_subrequests(client, org):
     return subs + [client.sobject_subrequest(SET_REF, "DELETE", "PermissionSet", org.set["Id"])]
 
 
+SET_EXISTS_QUERY = "SELECT Id FROM PermissionSet WHERE Name = {} AND IsOwnedByProfile = false"
+
+
 def write(client, plan):
     """Create (or recreate) or update the set, all or none; returns its id.
 
     Everything fits one composite request unless a set has more than about a thousand permission
     rows; the client then splits it and later requests get the new set's id.
+
+    Returns None when the client's re-read by name explained the write instead of its answer
+    (client.call): the connection dropped after it was sent, or another writer (a second run of the
+    same rollout) created the set or one of its permission rows first; or when an update met a
+    permission row another writer removed meanwhile (all-or-none: nothing of it was written). The
+    caller then plans again against the set as it is.
     """
+    def find_set():
+        return client.query_one(soql(SET_EXISTS_QUERY, plan.params["name"]))
+
     if plan.fresh:
-        responses = client.write(create_subrequests(client, plan), "create permission set %s" % plan.params["name"])
-        return responses[SET_REF]["body"]["id"]
-    client.write(update_subrequests(client, plan), "update permission set %s" % plan.org.set["Name"])
-    return plan.org.set["Id"]
+        subrequests = create_subrequests(client, plan)
+        action = "create permission set %s" % plan.params["name"]
+    else:
+        subrequests = update_subrequests(client, plan)
+        action = "update permission set %s" % plan.org.set["Name"]
+    try:
+        responses = client.write(subrequests, action, find_existing=find_set)
+    except NotFoundError as error:
+        if plan.fresh:
+            raise
+        client.done_elsewhere.append(error.message)
+        return None
+    if any(sub["referenceId"] not in responses for sub in subrequests):
+        return None
+    return responses[SET_REF]["body"]["id"] if plan.fresh else plan.org.set["Id"]
 
 
 # ---- the module --------------------------------------------------------------------------------------
@@ -834,7 +857,7 @@ def check_license_change(module, org, wanted):
                      % (org.set["Name"], current_license(org).name, wanted.name, len(org.assignments)))
 
 
-def ensure_present(module, org):
+def ensure_present(module, org, again=True):
     desired, wanted = validate(module, org)
     recreate = check_license_change(module, org, wanted)
     before = before_state(org, current_license(org))
@@ -842,6 +865,15 @@ def ensure_present(module, org):
     set_id = None if plan.fresh else org.set["Id"]
     if plan.changed and not module.check_mode:
         set_id = write(module.client, plan)
+        if set_id is None:
+            # The set is there but not (only) as this run wrote it: plan again against it, write what is left.
+            if not again:
+                raise ApiError("permission set %s changed again while this run wrote it; run again"
+                               % module.params["name"])
+            result = ensure_present(module, OrgState(module.client, module.params), again=False)
+            if module.client.done_elsewhere:
+                return result  # another writer did (part of) it: the result says what this run changed
+            set_id = result["permission_set"]["id"]  # a dropped connection: this run's own write, as planned
     after = plan.after(set_id)
     action = NO_CHANGE if not plan.changed else (CREATE if not org.set else UPDATE)
     record = change_record("permission_set", module.params["name"], action, diff_view(before), diff_view(after))

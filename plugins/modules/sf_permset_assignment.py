@@ -375,17 +375,15 @@ def assignment_record(user, item, field):
     return {"attributes": dict(type="PermissionSetAssignment"), "AssigneeId": user["id"], field: item["id"]}
 
 
-def find_existing(client, user, records):
-    """After a dropped connection: SaveResults for the records if all of them exist now, else None."""
-    def find():
+def find_existing(client, user):
+    """The re-read after a dropped connection or a duplicate answer (client.create_records): for each
+    record, the id of the user's assignment of its set, group or license when it exists now, else None."""
+    def find(records):
         row = client.query_one(soql(USER_SELECT + " WHERE Id = {}", user["id"]))
         current = assignments.current_assignments(row or {})
-        held = set(i["id"] for kind in assignments.KINDS for i in current[kind].values())
-        targets = [r.get("PermissionSetLicenseId") or r.get("PermissionSetId") or r.get("PermissionSetGroupId")
-                   for r in records]
-        if all(target in held for target in targets):
-            return [dict(id=None, success=True, errors=[]) for _target in targets]
-        return None
+        held = dict((i["id"], i["assignment_id"]) for kind in assignments.KINDS for i in current[kind].values())
+        return [held.get(r.get("PermissionSetLicenseId") or r.get("PermissionSetId") or r.get("PermissionSetGroupId"))
+                for r in records]
     return find
 
 
@@ -401,29 +399,54 @@ def failed(error, done, hint=""):
 
 
 def create(client, user, additions, done, hint=""):
-    """One all-or-none create of (record, label) pairs; notes what was done for later failures."""
+    """One all-or-none create of (record, label) pairs; notes what was done for later failures.
+
+    Returns, per pair, whether the assignment was found already made (by another run, between our
+    read and our write) instead of created: only the others are this run's change.
+    """
     records = [record for record, _label in additions]
     labels = [label for _record, label in additions]
     try:
-        client.create_records(records, labels=["assign %s to user '%s'" % (label, user["username"]) for label in labels],
-                              action="assign", find_existing=find_existing(client, user, records))
+        results = client.create_records(records, labels=["assign %s to user '%s'" % (label, user["username"])
+                                                         for label in labels],
+                                        action="assign", find_existing=find_existing(client, user))
     except ApiError as error:
         raise failed(error, done, hint)
-    done.append("assigned " + ", ".join(labels))
+    found = [bool(result.get("found")) for result in results]
+    assigned = not_found(labels, found)
+    if assigned:
+        done.append("assigned " + ", ".join(assigned))
+    return found
+
+
+def not_found(items, found, plan=None, kind=None):
+    """The items not found already there; those found are noted on the plan (by kind)."""
+    if plan is not None:
+        plan.found[kind] += [item["name"] for item, there in zip(items, found) if there]
+    return [item for item, there in zip(items, found) if not there]
 
 
 def apply(module, user, plan):
-    """PSLs, then sets and groups, then removals: each one all-or-none sObject Collections request."""
+    """PSLs, then sets and groups, then removals: each one all-or-none sObject Collections request.
+
+    What another writer assigned meanwhile is left out of the plan, so that the result says what this run did.
+    """
     client, done = module.client, []
     if plan.add_psls:
-        create(client, user, [(psl_record(user, p), "permission set license '%s'" % p["name"]) for p in plan.add_psls],
-               done)
+        found = create(client, user, [(psl_record(user, p), "permission set license '%s'" % p["name"])
+                                      for p in plan.add_psls], done)
+        plan.add_psls = not_found(plan.add_psls, found, plan, "permission_set_licenses")
     additions = [(assignment_record(user, s, "PermissionSetId"), "permission set '%s'" % s["name"])
                  for s in plan.add_sets]
     additions += [(assignment_record(user, g, "PermissionSetGroupId"), "permission set group '%s'" % g["name"])
                   for g in plan.add_groups]
     if additions:
-        create(client, user, additions, done, "" if module.params["auto_licenses"] else LICENSE_HINT)
+        found = create(client, user, additions, done, "" if module.params["auto_licenses"] else LICENSE_HINT)
+        plan.add_sets, plan.add_groups = (
+            not_found(plan.add_sets, found[:len(plan.add_sets)], plan, "permission_sets"),
+            not_found(plan.add_groups, found[len(plan.add_sets):], plan, "permission_set_groups"))
+        # Salesforce assigns a set's license with the set: only with a set this run assigned.
+        plan.auto_psls = [p for p in plan.auto_psls if any(s["license_id"] == p["id"] for s in plan.add_sets)]
     if plan.remove:
         remove(client, user, [(assignment_id, "%s '%s'" % (assignments.KIND_WORDS[kind], name))
                               for kind, name, assignment_id in plan.remove], done)
@@ -470,9 +493,10 @@ def run(module):
     if plan.changed and not module.check_mode:
         apply(module, user, plan)
 
-    after = assignments.predicted(current, plan)
+    before = assignments.with_found(assignments.names_of(current), plan)
+    after = assignments.with_found(assignments.predicted(current, plan), plan)
     record = membership_record("assignments", user["username"], plan.added(), plan.removed())
-    return module.finish(record, assignments.names_of(current), after,
+    return module.finish(record, before, after,
                          user=dict(id=user["id"], username=user["username"]), assignments=after,
                          added=plan.added(), removed=plan.removed(), waited_for_groups=waited)
 

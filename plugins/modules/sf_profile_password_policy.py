@@ -469,15 +469,19 @@ def unknown_profile_message(client, name, consequence=""):
 # ---- writing -------------------------------------------------------------------------------------------
 
 def write(client, action, policy):
-    """Create or update the policy; returns its name (a new policy gets one in Salesforce's pattern)."""
+    """Create or update the policy; returns its name (a new policy gets one in Salesforce's pattern).
+
+    A create whose outcome the re-read of the profile's policy explained (client.call) returns the
+    policy found: after a dropped connection the create is repeated only if none is found, and after
+    a duplicate answer another writer (a second run of the same rollout) made it.
+    """
     if action == UPDATE:
         metadata.save(client, METADATA_TYPE, "update", to_record(policy))
         return policy["full_name"]
     full_name = new_full_name(policy["profile"])
-    # After a dropped connection the create is repeated only if the policy cannot be found.
-    metadata.save(client, METADATA_TYPE, "create", to_record(dict(policy, full_name=full_name)),
-                  find_existing=lambda: find_policy(client, policy["profile"]))
-    return full_name
+    found = metadata.save(client, METADATA_TYPE, "create", to_record(dict(policy, full_name=full_name)),
+                          find_existing=lambda: find_policy(client, policy["profile"]))
+    return found if isinstance(found, dict) else full_name
 
 
 def present(module, profile, current, desired):
@@ -487,7 +491,10 @@ def present(module, profile, current, desired):
     module.refuse([history_rule_error(after, desired, "the policy" if current else "a new policy (by default)")])
     action = CREATE if current is None else (UPDATE if changes else NO_CHANGE)
     if action != NO_CHANGE and not module.check_mode:
-        after["full_name"] = write(module.client, action, after)
+        written = write(module.client, action, after)
+        if isinstance(written, dict) and module.client.done_elsewhere:
+            return present(module, profile, written, desired)  # made meanwhile by another writer: converge to it
+        after["full_name"] = written["full_name"] if isinstance(written, dict) else written
     record = change_record("password_policy", profile, action, diff_view(current), diff_view(after))
     return module.finish(record, diff_view(current), diff_view(after), policy=after)
 

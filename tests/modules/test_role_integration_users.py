@@ -78,6 +78,10 @@ class Rollout:
         """(rc, output, report dict or None, Markdown or None) of one run; request logs cleared first."""
         for name in orgs or (self.emulator.orgs if self.emulator else []):
             self.emulator.clear_requests(name)
+        return self.finish(self.start(*args, check=check, orgs=orgs, extra=extra))
+
+    def start(self, *args, check=False, orgs=None, extra=None):
+        """The running ansible-playbook process of one run (see finish); its output goes to a file."""
         for name in ("rollout-report.json", "rollout-report.md"):
             if os.path.exists(os.path.join(self.reports, name)):
                 os.remove(os.path.join(self.reports, name))
@@ -96,16 +100,30 @@ class Rollout:
         env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
                    ANSIBLE_LOCAL_TEMP=os.path.join(self.workdir, "ansible-tmp"), ANSIBLE_PIPELINING="1",
                    SF_RETRY_BACKOFF="0.01")
-        proc = subprocess.run(command + list(args), cwd=self.workdir, env=env, capture_output=True, text=True,
-                              timeout=600, check=False)
-        output = proc.stdout + proc.stderr
+        output = open(os.path.join(self.workdir, "ansible-output.txt"), "w+")
+        process = subprocess.Popen(command + list(args), cwd=self.workdir, env=env, stdout=output,
+                                   stderr=subprocess.STDOUT, text=True)
+        process.output = output
+        return process
+
+    def finish(self, process, timeout=600):
+        """(rc, output, report dict or None, Markdown or None) of a run start() began."""
+        try:
+            process.wait(timeout)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        with process.output as handle:
+            handle.seek(0)
+            output = handle.read()
         report = markdown = None
         if os.path.exists(os.path.join(self.reports, "rollout-report.json")):
             with open(os.path.join(self.reports, "rollout-report.json")) as handle:
                 report = json.load(handle)
             with open(os.path.join(self.reports, "rollout-report.md")) as handle:
                 markdown = handle.read()
-        return proc.returncode, output, report, markdown
+        return process.returncode, output, report, markdown
 
 
 class OrgApi:

@@ -33,7 +33,8 @@ ADMIN_PREFIX = "/__emulator__/"
 # metadataServerUrl, which adds the 15-character org id (reference 1.4; 3P recorded logins). The session says
 # which org a request is for; the id in the path is not checked (not modelled).
 METADATA_PATH = re.compile(r"^/services/Soap/m/(\d+\.\d+)(?:/[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)?/?$")
-FAULT_KINDS = ("unable_to_lock_row", "service_unavailable", "request_limit", "expire_session", "drop_connection")
+FAULT_KINDS = ("unable_to_lock_row", "service_unavailable", "request_limit", "expire_session", "drop_connection",
+               "concurrent_write")
 
 
 @dataclass
@@ -51,10 +52,13 @@ class Fault:
     rng: Optional[random.Random] = None
     method: Optional[str] = None  # only requests with this method
     path_contains: Optional[str] = None  # only requests whose path contains this
+    body_contains: Optional[str] = None  # only requests whose body contains this (composite reads are POSTs too)
     when: str = "before"  # drop_connection only: "after" handles the request, then drops the reply
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         if self.method and self.method.upper() != method:
+            return False
+        if self.body_contains and self.body_contains not in body.decode("utf-8", "replace"):
             return False
         return not self.path_contains or self.path_contains in path
 
@@ -372,10 +376,10 @@ class Handler(BaseHTTPRequestHandler):
         self._send(resp.status, resp.body, resp.content_type)
 
     # -- faults ------------------------------------------------------------------------------------
-    def _fault(self, rt: OrgRuntime, path: str, token: Optional[str]) -> Optional[Fault]:
+    def _fault(self, rt: OrgRuntime, path: str, token: Optional[str], body: bytes = b"") -> Optional[Fault]:
         with rt.org.lock:
             for fault in list(rt.faults):
-                if not fault.matches(self.command, path):
+                if not fault.matches(self.command, path, body):
                     continue
                 if fault.count is not None:
                     fault.count -= 1
@@ -387,7 +391,10 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     def _fault_response(self, rt: OrgRuntime, fault: Fault, path: str, token: Optional[str]) -> bool:
-        """Answer for a fault firing before the request is handled; False when it fires after."""
+        """Answer for a fault firing before the request is handled; False when it fires after, or when it
+        only adds another client's request before this one (concurrent_write)."""
+        if fault.kind == "concurrent_write":
+            return False
         if fault.kind == "drop_connection":
             if fault.when == "after":
                 return False
@@ -443,11 +450,26 @@ class Handler(BaseHTTPRequestHandler):
             # Reference 2.3: exactly this body, HTTP 401, for a bad or expired token.
             return self._send(401, INVALID_SESSION)
         rt = self.emulator.runtimes[session.org.name]
-        fault = self._fault(rt, path, token)
+        fault = self._fault(rt, path, token, body)
         if fault and self._fault_response(rt, fault, path, token):
             return
         if self._over_daily_limit(rt, path):
             return
+        org = rt.org
+        if fault and fault.kind == "concurrent_write":
+            # Another client sends the same request just before this one (a second run of the same rollout):
+            # it is carried out and logged as a fault; this request then meets what it wrote.
+            other_status, other_writes, _payload, _headers, _usage = self._carry_out(rt, session, body)
+            self._log(rt, path, other_status, "fault", other_writes)
+        status, writes, payload, headers, usage = self._carry_out(rt, session, body)
+        self._log(rt, path, status, "rest", writes)
+        if fault and fault.kind == "drop_connection":  # when == "after": the work is done, the reply is lost
+            return self._drop()
+        # Reference 2.8: Sforce-Limit-Info on REST responses.
+        self._send(status, payload, headers=dict(headers, **{"Sforce-Limit-Info": usage}))
+
+    def _carry_out(self, rt: OrgRuntime, session: Session, body: bytes) -> tuple:
+        """(status, writes, payload, headers, usage) of one REST request, a write in one transaction."""
         org = rt.org
         with org.lock:
             org.api_used += 1
@@ -465,13 +487,7 @@ class Handler(BaseHTTPRequestHandler):
                 status, payload, headers = resp.status, resp.body, resp.headers
             except SalesforceError as err:
                 status, payload, headers = err.status, err.rest_body(), {}
-            writes = org.writes
-            usage = f"api-usage={org.api_used}/{org.api_max}"
-        self._log(rt, path, status, "rest", writes)
-        if fault and fault.kind == "drop_connection":  # when == "after": the work is done, the reply is lost
-            return self._drop()
-        # Reference 2.8: Sforce-Limit-Info on REST responses.
-        self._send(status, payload, headers=dict(headers, **{"Sforce-Limit-Info": usage}))
+            return status, org.writes, payload, headers, f"api-usage={org.api_used}/{org.api_max}"
 
     def _runtime_for_token(self, token: str) -> Optional[OrgRuntime]:
         prefix = token.split("!", 1)[0] if "!" in token else ""
@@ -514,7 +530,7 @@ class Handler(BaseHTTPRequestHandler):
         if session_id:
             session = self.emulator.session(session_id)
             rt = self.emulator.runtimes[session.org.name] if session else self._runtime_for_token(session_id)
-        fault = self._fault(rt, path, session_id) if rt else None
+        fault = self._fault(rt, path, session_id, body) if rt else None
         if fault and self._fault_response(rt, fault, path, session_id):
             return
         if rt and self._over_daily_limit(rt, path):
@@ -522,6 +538,10 @@ class Handler(BaseHTTPRequestHandler):
         if rt:
             with rt.org.lock:
                 rt.org.api_used += 1
+        if fault and fault.kind == "concurrent_write":  # another client's same call first (see _rest)
+            before = rt.policies.version
+            other = metadata.handle_metadata(body, resolve)
+            self._log(rt, path, other.status, "fault", rt.policies.version - before)
         before = rt.policies.version if rt else 0
         resp = metadata.handle_metadata(body, resolve)
         rt = found.get("rt", rt)
@@ -586,7 +606,7 @@ class Handler(BaseHTTPRequestHandler):
         if ("count" in payload) == ("probability" in payload):
             return self._send(400, {"error": "give exactly one of count or probability"})
         fault = Fault(kind=kind, method=payload.get("method"), path_contains=payload.get("path_contains"),
-                      when=payload.get("when", "before"))
+                      body_contains=payload.get("body_contains"), when=payload.get("when", "before"))
         if "count" in payload:
             fault.count = int(payload["count"])
         else:

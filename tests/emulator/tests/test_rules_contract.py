@@ -1,6 +1,8 @@
 """Platform rules, over raw HTTP, each against the doc it comes from (see docs/emulator.md)."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from contract import unique_username, user_values
 
@@ -303,6 +305,21 @@ def test_drop_connection_after_the_write(org2):
     with pytest.raises(requests.exceptions.ConnectionError):
         org2.create("Account", {"Name": "Dropped reply"})
     assert org2.query("SELECT COUNT() FROM Account WHERE Name = 'Dropped reply'")["totalSize"] == 1
+
+
+def test_concurrent_write_carries_out_the_same_request_first(org2):
+    name = "Set_Concurrent_%s" % uuid.uuid4().hex[:8]
+    org2.admin("DELETE", "requests")
+    org2.admin("POST", "faults", json={"kind": "concurrent_write", "count": 1, "method": "POST",
+                                       "body_contains": name})
+    assert org2.rest("GET", "limits").status_code == 200  # no match: left alone
+    r = org2.create("PermissionSet", {"Name": name, "Label": "Concurrent"})
+    assert err(r)["errorCode"] == "DUPLICATE_VALUE"  # the other client's identical create came first
+    assert org2.query(f"SELECT COUNT() FROM PermissionSet WHERE Name = '{name}'")["totalSize"] == 1
+    log = org2.admin("GET", "requests").json()["requests"]
+    assert [(e["kind"], e["status"], e["writes"]) for e in log if e["method"] == "POST"][-2:] == [
+        ("fault", 201, 1), ("rest", 400, 0)]
+    assert org2.create("PermissionSet", {"Name": name + "2", "Label": "Alone"}).status_code == 201  # fired once
 
 
 def test_probability_faults_are_seeded(org2):

@@ -162,6 +162,17 @@ class TestOrgRecord:
         with pytest.raises(AnsibleFilterError):
             rollout_org_record(dict(steps={}))
 
+    def test_what_another_run_made_is_named_and_nothing_else_changes(self):
+        found = dict(changed=False, change=dict(change_record("user", "acct@acme.example", "none"), concurrent=True))
+        added = membership_record("assignments", "acct@acme.example", dict(permission_sets=["B"]), {})
+        record = rollout_org_record(dict(org="o", steps=dict(users=found, assignments=dict(
+            changed=True, change=dict(added, concurrent=True)))))
+        assert record["concurrent"] == [dict(kind="user", name="acct@acme.example"),
+                                        dict(kind="assignments", name="acct@acme.example")]
+        assert record["changes"][0]["concurrent"] is True and record["counts"]["assignments_added"] == 1
+        plain = rollout_org_record(dict(org="o", steps=dict(assignments=dict(changed=True, change=added))))
+        assert "concurrent" not in plain and "concurrent" not in plain["changes"][0]
+
 
 def record(org, status="unchanged", check_mode=False, **counts):
     base = rollout_org_record(dict(org=org, check_mode=check_mode, steps={}))
@@ -193,6 +204,17 @@ class TestReport:
         assert "| acme_uat | would change | 1 created | - | - | - | 5 |" in text
         assert "- User `acct@acme.example`: would create\n  - email: a@b" in text
         assert "**FAILED** at task `Log in once`:" in text and "INVALID_LOGIN \\| bad" not in text
+
+    def test_markdown_notes_what_another_run_made(self):
+        raced = record("acme_uat", "changed", users_created=1)
+        raced["changes"][0]["concurrent"] = True
+        raced["concurrent"] = [dict(kind="user", name="acct@acme.example"), dict(kind="assignments", name="acct@acme.example")]
+        text = rollout_report([raced], "markdown")
+        assert ("**Note:** found already made by another run at the same time (this run only checked it and wrote what "
+                "was still missing): User `acct@acme.example`, Assignments of `acct@acme.example`.") in text
+        assert "- User `acct@acme.example`: create (part of it was already made by another run at the same time)" in text
+        assert rollout_report([raced], "data")["orgs"][0]["concurrent"] == raced["concurrent"]
+        assert "another run" not in rollout_report([record("acme_uat", "changed", users_created=1)], "markdown")
 
     def test_table(self):
         lines = rollout_report([record("acme_uat", "changed", assignments_added=3, assignments_removed=1)], "table")

@@ -167,6 +167,108 @@ class TestCreatesAreNeverRetriedBlindly:
         assert client.call(func, action="create", safe_to_repeat=False) == {"id": "005W"}
 
 
+def duplicate():
+    return HttpError(400, [{"message": "Duplicate Username.", "errorCode": "DUPLICATE_USERNAME", "fields": ["Username"]}],
+                     "sobjects/User")
+
+
+class TestDuplicatesTakeTheSamePath:
+    """"It already exists" is answered like a dropped create: the re-read by natural key decides."""
+
+    def test_duplicate_found_by_the_hook_is_the_outcome_and_is_noted(self):
+        client, sleeps = make_client()
+        func = failing(duplicate(), "never")
+        result = client.call(func, action="create", sobject="User", record={"Username": "a@b.c"}, safe_to_repeat=False,
+                             find_existing=lambda: {"Id": "005OTHER"})
+        assert result == {"Id": "005OTHER"} and len(func.calls) == 1 and sleeps == []
+        assert client.done_elsewhere == ["User 'a@b.c'"]
+
+    def test_duplicate_the_hook_cannot_explain_is_raised_as_is(self):
+        client = make_client()[0]
+        with pytest.raises(errors.DuplicateError, match="DUPLICATE_USERNAME"):
+            client.call(failing(duplicate(), "never"), action="create", sobject="User", safe_to_repeat=False,
+                        find_existing=lambda: None)
+        with pytest.raises(errors.DuplicateError):
+            client.call(failing(duplicate(), "never"), action="create", sobject="User", safe_to_repeat=False)
+        assert client.done_elsewhere == []
+
+    def test_a_found_create_after_a_drop_is_not_someone_elses(self):
+        client = make_client()[0]
+        assert client.call(failing(dropped()), action="create", safe_to_repeat=False, find_existing=lambda: {"id": "1"})
+        assert client.done_elsewhere == []
+
+    def test_duplicate_on_an_update_is_a_refusal(self):
+        client = make_client()[0]
+        with pytest.raises(errors.DuplicateError):
+            client.call(failing(duplicate()), action="update", find_existing=lambda: {"Id": "005"})
+
+
+class ScriptedRest:
+    """Answers REST calls in order with the given bodies (raising HttpErrors); records what was sent."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.sent = []
+
+    def restful(self, path, params=None, method="GET", json=None):
+        self.sent.append(json)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def subresponse(ref, status, body):
+    return dict(referenceId=ref, httpStatusCode=status, body=body)
+
+
+class TestWritesRaceLikeAnyAnswer:
+    def test_composite_duplicate_stops_where_the_hook_found_the_record(self):
+        client = make_client()[0]
+        taken = [dict(errorCode="DUPLICATE_USERNAME", message="Duplicate Username.", fields=["Username"])]
+        halted = [dict(errorCode="PROCESSING_HALTED", message="rolled back")]
+        client._rest = ScriptedRest(dict(compositeResponse=[subresponse("user", 400, taken),
+                                                            subresponse("password", 400, halted)]))
+        subs = [client.sobject_subrequest("user", "POST", "User", body=dict(Username="a@b.c")),
+                client.rest_subrequest("password", "POST", "sobjects/User/@{user.id}/password", dict(NewPassword="x"))]
+        assert client.write(subs, "save user a@b.c", find_existing=lambda: {"Id": "005OTHER"}) == {}
+        [noted] = client.done_elsewhere
+        assert "(User 'a@b.c')" in noted and "DUPLICATE_USERNAME" in noted
+
+    def test_composite_lock_is_retried_all_or_none(self):
+        client, sleeps = make_client()
+        locked = [dict(errorCode="UNABLE_TO_LOCK_ROW", message="unable to obtain exclusive access", fields=[])]
+        client._rest = ScriptedRest(dict(compositeResponse=[subresponse("set", 400, locked)]),
+                                    dict(compositeResponse=[subresponse("set", 204, None)]))
+        subs = [client.sobject_subrequest("set", "PATCH", "PermissionSet", "0PS1", dict(Label="L"))]
+        assert client.write(subs, "update permission set X")["set"]["httpStatusCode"] == 204
+        assert len(client._rest.sent) == 2 and len(sleeps) == 1
+
+    def test_collection_create_writes_only_what_is_still_missing(self):
+        client = make_client()[0]
+        duplicate_row = dict(success=False, errors=[dict(statusCode="DUPLICATE_VALUE", message="Duplicate",
+                                                         fields=["Name"])])
+        rolled_back = dict(success=False, errors=[dict(statusCode="ALL_OR_NONE_OPERATION_ROLLED_BACK", message="")])
+        client._rest = ScriptedRest([rolled_back, duplicate_row, rolled_back],
+                                    [dict(id="0PSA", success=True, errors=[]), dict(id="0PSC", success=True, errors=[])])
+        records = [dict(attributes=dict(type="PermissionSet"), Name=name) for name in "ABC"]
+        results = client.create_records(records, find_existing=lambda rows: ["0PSB" if r["Name"] == "B" else None
+                                                                             for r in rows])
+        assert [r["id"] for r in results] == ["0PSA", "0PSB", "0PSC"]
+        assert [bool(r.get("found")) for r in results] == [False, True, False]
+        assert [[r["Name"] for r in sent["records"]] for sent in client._rest.sent] == [["A", "B", "C"], ["A", "C"]]
+        assert client.done_elsewhere == ["PermissionSet 'B'"]
+
+    def test_collection_duplicate_nothing_explains_is_refused(self):
+        client = make_client()[0]
+        duplicate_row = dict(success=False, errors=[dict(statusCode="DUPLICATE_VALUE", message="Duplicate")])
+        client._rest = ScriptedRest([duplicate_row])
+        with pytest.raises(errors.DuplicateError, match="create PermissionSet 'A'"):
+            client.create_records([dict(attributes=dict(type="PermissionSet"), Name="A")],
+                                  find_existing=lambda rows: [None for _row in rows])
+        assert client.done_elsewhere == []
+
+
 class FakeSf:
     def __init__(self, pages):
         self.pages = pages
@@ -246,7 +348,7 @@ class TestComposite:
                 return dict(referenceId="permissionSet", httpStatusCode=201, body={"id": "0PSNEW"})
             return dict(referenceId=sub["referenceId"], httpStatusCode=200, body=[dict(success=True, id="110", errors=[])])
 
-        def composite(group, all_or_none=False, find_existing=None):
+        def composite(group, all_or_none=False, find_existing=None, check=None):
             sent.append(group)
             assert all_or_none is True
             return dict((sub["referenceId"], answer(sub)) for sub in group)
@@ -362,7 +464,8 @@ class TestCheckMode:
 
     def test_reads_are_not(self):
         client = make_client(read_only=True)[0]
-        client.call = lambda func, **kwargs: dict(compositeResponse=[dict(referenceId="d", httpStatusCode=200, body={})])
+        client._rest = type("Rest", (), dict(restful=lambda self, *args, **kwargs: dict(
+            compositeResponse=[dict(referenceId="d", httpStatusCode=200, body={})])))()
         assert client.read([client.composite_describe("d", "User")])["d"]["body"] == {}
 
 

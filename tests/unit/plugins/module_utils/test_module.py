@@ -6,6 +6,7 @@ import pytest
 from ansible_core_compat import patch_module_args
 
 from ansible_collections.sfops.integration.plugins.module_utils import module as module_mod
+from ansible_collections.sfops.integration.plugins.module_utils.change import change_record
 from ansible_collections.sfops.integration.plugins.module_utils.errors import DuplicateError
 
 
@@ -35,6 +36,16 @@ def test_salesforce_errors_become_fail_json(capsys):
     assert result["failed"] is True
     assert result["msg"].startswith("Salesforce refused to create User 'a@b.c'")
     assert result["error_code"] == "DUPLICATE_USERNAME" and result["api_requests"] == 1
+
+
+def test_a_change_another_writer_made_part_of_says_concurrent(capsys):
+    def run(module, found):
+        module.client.done_elsewhere.extend(found)
+        return module.finish(change_record("user", "a@b.c", "none"), {}, {})
+    found = run_module(dict(username="u@x.com", password="pw"), lambda m: run(m, ["User 'a@b.c'"]), capsys)
+    assert found["change"]["concurrent"] is True and found["changed"] is False
+    alone = run_module(dict(username="u@x.com", password="pw"), lambda m: run(m, []), capsys)
+    assert "concurrent" not in alone["change"]
 
 
 def test_bad_option_mix_fails_before_any_request(capsys):

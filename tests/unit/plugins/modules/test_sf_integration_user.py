@@ -60,8 +60,18 @@ def facts(user=None, profiles=(INTEGRATION, ADMIN, PLAIN)):
     return mod.OrgFacts(user, list(profiles), list(ROLES), DESCRIBE)
 
 
+class AnswerRest:
+    """The REST API of FakeClient: every composite request gets the test's subresponses."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def restful(self, path, params=None, method="GET", json=None):
+        return dict(compositeResponse=list((self.client.answers or {}).values()))
+
+
 class FakeClient(SalesforceClient):
-    """The real client's request shapes; ``composite`` answers are the test's, nothing is sent."""
+    """The real client (request shapes, failures, retries); composite answers are the test's, nothing is sent."""
 
     def __init__(self, answers=None):
         params = dict((name, None) for name in connection.CONNECTION_ARGUMENT_SPEC)
@@ -69,9 +79,7 @@ class FakeClient(SalesforceClient):
                       instance_url="https://acme.my.salesforce.com")
         super().__init__(params)
         self.answers = answers
-
-    def composite(self, subrequests, all_or_none=False, find_existing=None):
-        return self.answers
+        self._rest = AnswerRest(self)
 
 
 # ---- defaults -------------------------------------------------------------------------------------------
@@ -308,7 +316,7 @@ class DroppingClient(FakeClient):
         self.user = None
         self.writes = []
 
-    def composite(self, subrequests, all_or_none=False, find_existing=None):
+    def composite(self, subrequests, all_or_none=False, find_existing=None, check=None):
         if all(sub["method"] == "GET" for sub in subrequests):
             records = dict(user=[self.user] if self.user else [], profiles=[INTEGRATION], roles=ROLES)
             answer = dict((sub["referenceId"], dict(records=records.get(sub["referenceId"], []))) for sub in subrequests)

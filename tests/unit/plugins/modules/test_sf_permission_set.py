@@ -42,9 +42,9 @@ class FakeClient:
         items = ids if method == "DELETE" else records
         return [dict(referenceId=prefix + "0", method=method, items=items)] if items else []
 
-    def write(self, subrequests, action):
+    def write(self, subrequests, action, find_existing=None):
         self.writes.append((action, subrequests))
-        return {module.SET_REF: {"body": {"id": "0PSNEW"}}}
+        return dict((sub["referenceId"], {"body": {"id": "0PSNEW"}}) for sub in subrequests)
 
 
 class Org:

@@ -224,7 +224,9 @@ class WriteClient(SalesforceClient):
         super().__init__(params)
         self.results = results
 
-    def call(self, func, **_context):
+    def call(self, func, **context):
+        if self.results is None:
+            return super().call(func, **context)
         return self.results
 
 
@@ -312,17 +314,51 @@ class LookupClient:
         return self.record
 
 
-def test_find_existing_after_a_dropped_connection():
+def test_find_existing_names_the_assignments_the_user_holds_now():
     record = dict(Id="005U", PermissionSetAssignments=dict(records=[dict(
         Id="0Pa1", PermissionSetId="0PS1", PermissionSetGroupId=None,
         PermissionSet=dict(Name="Api_Set", IsOwnedByProfile=False))]), PermissionSetLicenseAssignments=None)
     client = LookupClient(record)
     user = dict(id="005U")
-    there = module.find_existing(client, user, [module.assignment_record(user, dict(id="0PS1"), "PermissionSetId")])
-    assert there() == [dict(id=None, success=True, errors=[])]
+    records = [module.assignment_record(user, dict(id="0PS1"), "PermissionSetId"), module.psl_record(user, dict(id=API_PSL))]
+    assert module.find_existing(client, user)(records) == ["0Pa1", None]
     assert client.soql.endswith("FROM User WHERE Id = '005U'")
-    missing = module.find_existing(client, user, [module.psl_record(user, dict(id=API_PSL))])
-    assert missing() is None
+
+
+class RacingRest:
+    """sObject Collections answers of an org where another run assigned the first set just before us."""
+
+    def __init__(self):
+        self.sent = []
+
+    def restful(self, path, params=None, method="GET", json=None):
+        records = json["records"]
+        self.sent.append([r["PermissionSetId"] for r in records])
+        if len(self.sent) == 1:
+            duplicate = dict(statusCode="DUPLICATE_VALUE", message="Duplicate PermissionSetAssignment",
+                             fields=["AssigneeId", "PermissionSetId"])
+            rolled_back = dict(statusCode="ALL_OR_NONE_OPERATION_ROLLED_BACK", message="rolled back")
+            return [dict(success=False, errors=[duplicate])] + [dict(success=False, errors=[rolled_back])] * (
+                len(records) - 1)
+        return [dict(id="0Pa%s" % r["PermissionSetId"], success=True, errors=[]) for r in records]
+
+
+def test_an_assignment_made_meanwhile_is_found_and_only_the_rest_is_created():
+    client = WriteClient(None)
+    client._rest = RacingRest()
+    client.query_one = lambda _soql: dict(Id="005U", PermissionSetLicenseAssignments=None, PermissionSetAssignments=dict(
+        records=[dict(Id="0PaOTHER", PermissionSetId="0PS1", PermissionSet=dict(Name="A", IsOwnedByProfile=False))]))
+    user = dict(id="005U", username="int@acme.test")
+    plan = assignments.Plan()
+    plan.add_sets = [dict(id="0PS1", name="A", license_id=None), dict(id="0PS2", name="B", license_id=None)]
+    done = []
+    found = module.create(client, user, [(module.assignment_record(user, s, "PermissionSetId"), "permission set '%s'"
+                                          % s["name"]) for s in plan.add_sets], done)
+    assert found == [True, False]
+    assert client._rest.sent == [["0PS1", "0PS2"], ["0PS2"]]  # the rest written again, alone
+    assert done == ["assigned permission set 'B'"] and client.done_elsewhere
+    assert module.not_found(plan.add_sets, found, plan, "permission_sets") == [plan.add_sets[1]]
+    assert plan.found["permission_sets"] == ["A"]
 
 
 class DeleteClient:
