@@ -448,8 +448,10 @@ def connect_oauth(org: Org, version: str, method: str, parts: list[str], params:
     if (store is None or float(version) < 60 or parts[:2] != ["oauth", "credentials"]
             or len(parts) not in (3, 4)):
         raise not_found()
-    if method != "GET":
-        raise SalesforceError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET")
+    if method not in ("GET", "HEAD"):
+        # [CONNECT] both resources list only GET; a method a resource lacks gets the platform's 405, which names
+        # HEAD with GET (reference 2.3, real bodies in omniphx/forrest #191).
+        raise SalesforceError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are HEAD,GET")
     if not store.settings.eca_client_secret_in_rest_api:
         # Reference A.2: needs ExternalClientAppSettings.enableClientSecretInRestApiAccess. Code UNVERIFIED.
         raise SalesforceError(403, "INSUFFICIENT_ACCESS", f"The org setting {REST_SETTING} is turned off.")

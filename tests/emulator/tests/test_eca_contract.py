@@ -450,6 +450,10 @@ def test_rest_credentials_resources(md, org2):
         assert org2.rest("GET", f"apps/oauth/credentials/{bare_id}").json() == {"consumers": []}
         # Needs a session like every REST call.
         assert org2.rest("GET", base, headers={"Authorization": "Bearer nope"}).status_code == 401
+        # GET only [CONNECT]; other methods get the platform's 405 (reference 2.3).
+        r = org2.rest("POST", base, json={})
+        assert r.status_code == 405 and r.json() == [{"errorCode": "METHOD_NOT_ALLOWED",
+                                                      "message": "HTTP Method 'POST' not allowed. Allowed are HEAD,GET"}]
     finally:
         settings(org2, eca_client_secret_in_rest_api=False)
     logged = [r for r in org2.requests_log() if "/apps/oauth/credentials/" in r["path"]]
