@@ -336,7 +336,8 @@ class EcaStore:
             if given is not None and not (isinstance(given, str) and KEY_RE.match(given)):
                 errors.append(("FIELD_INTEGRITY_EXCEPTION", f"{name}: use 8 to 256 letters and digits"))
             elif name == "consumerKey" and given is not None and key_taken(given):
-                errors.append(("DUPLICATE_VALUE", "consumerKey: Consumer keys must be globally unique."))
+                # The text a real deploy gave for a taken key (3P forcedotcom/devops-center-feedback#256).
+                errors.append(("DUPLICATE_VALUE", "The consumer key is already taken."))
         if errors:
             return errors
         if existing is not None:  # create-only values are kept (readMetadata never returns the secret)

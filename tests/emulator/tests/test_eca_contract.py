@@ -278,7 +278,7 @@ def test_consumer_key_is_unique_across_orgs_and_create_only(md, org1, org2):
     other = new_app(md1)
     code, message = error(md1.save("createMetadata", GLOBAL, f"{other}_glbloauth", externalClientApplication=other,
                                    consumerKey=key))
-    assert code == "DUPLICATE_VALUE" and "globally unique" in message
+    assert (code, message) == ("DUPLICATE_VALUE", "The consumer key is already taken.")
     # The seeded connected app's key is taken as well.
     assert error(md1.save("createMetadata", GLOBAL, f"{other}_glbloauth", externalClientApplication=other,
                           consumerKey=org1.org["client_id"]))[0] == "DUPLICATE_VALUE"
