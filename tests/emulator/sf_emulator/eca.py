@@ -241,7 +241,8 @@ class EcaStore:
         if not app:
             return [("REQUIRED_FIELD_MISSING", "Required field is missing: externalClientApplication")]  # WSDL63
         if app not in self.components[APP]:
-            # The child names its app, which must exist; code and text UNVERIFIED.
+            # The child names its app, which must exist: the Metadata API's answer to a reference naming no
+            # component, as a real org gave it (3P amp-labs/connectors permissions-of-unknown-field.xml).
             return [("INVALID_CROSS_REFERENCE_KEY",
                      f"In field: externalClientApplication - no ExternalClientApplication named {app} found")]
         other = next((n for n, v in self.components[type_].items()
