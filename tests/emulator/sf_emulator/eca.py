@@ -215,8 +215,9 @@ class EcaStore:
                 return [("INVALID_CROSS_REFERENCE_KEY", f"In field: fullName - no {type_} named {name} found")], 0
             removed = 1
             if type_ == APP:
-                # The app's components go with it (UNVERIFIED: the docs do not say whether Salesforce
-                # deletes them or refuses the delete), and so does its ExternalClientApplication record.
+                # The app's components go with it, and so does its ExternalClientApplication record: in a real
+                # org's describe the record's OAuth settings, policy and consumer children are cascade-deleted,
+                # not restricting (docs/emulator.md).
                 for child in CHILD_TYPES:
                     for n in [n for n, v in self.components[child].items() if v["externalClientApplication"] == name]:
                         del self.components[child][n]
@@ -267,7 +268,9 @@ class EcaStore:
         missing = [f for f in ("label", "contactEmail") if not values.get(f)]
         if missing:
             return [("REQUIRED_FIELD_MISSING", f"Required field is missing: {m}") for m in missing]
-        values.setdefault("distributionState", "Local")  # default UNVERIFIED
+        # "Defaulted on create" [OBJREF ExternalClientApplication]; the default is Local (a real org's describe:
+        # DistributionState defaultValue "Local", docs/emulator.md).
+        values.setdefault("distributionState", "Local")
         # [MD-ECA]: "[orgId]:[ECA name]", developer-defined or generated on first deploy; kept afterwards.
         if not values.get("orgScopedExternalApp"):
             values["orgScopedExternalApp"] = (existing or {}).get("orgScopedExternalApp") or \

@@ -167,6 +167,7 @@ def test_app_create_read_update_upsert_list_delete(md, org2):
     assert text(upserted, "created") == "false"
     other = new_name()
     assert text(md.ok("upsertMetadata", APP, other, label="x", contactEmail="ops@example.test"), "created") == "true"
+    assert text(md.read(APP, other), "distributionState") == "Local"  # defaulted on create (docs/emulator.md)
 
     assert text(md.delete(APP, name), "success") == "true"
     assert md.read(APP, name).get(f"{{{XSI}}}nil") == "true"
