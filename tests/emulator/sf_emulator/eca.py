@@ -9,6 +9,7 @@ metadata.py parses the SOAP envelope and calls EcaStore.list_rows/read/save/dele
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 import weakref
 from dataclasses import dataclass, field, fields
@@ -170,7 +171,8 @@ class EcaStore:
                 return None
             shown = dict(values)
             if type_ == GLOBAL:
-                # Never returned: [MD-CA] says so of ConnectedApp; for ECAs UNVERIFIED (the strict choice).
+                # Never returned: [MD-CA] says so of ConnectedApp; a real org's retrieved global settings carry the
+                # generated consumerKey and no consumerSecret (3P, docs/emulator.md).
                 shown.pop("consumerSecret", None)
             if type_ == CONNECTED_APP and isinstance(shown.get("oauthConfig"), dict):
                 shown["oauthConfig"] = {k: v for k, v in shown["oauthConfig"].items() if k != "consumerSecret"}
@@ -574,9 +576,13 @@ def key_taken(key: str) -> bool:
 
 
 def new_consumer_key() -> str:
-    # Shaped like the seeded app's key (85 characters, starting 3MVG9 as Salesforce's do, 3P); unique.
+    """85 characters, 3MVG9 then letters and digits with two dots inside, as a key a real org generated for an ECA
+    (3P chrzasz/sf-th-eca-via-metadata, docs/emulator.md); unique."""
     while True:
-        key = "3MVG9" + random_secret(80)
+        body = list(random_secret(80))
+        for i in secrets.SystemRandom().sample(range(1, 79), 2):
+            body[i] = "."
+        key = "3MVG9" + "".join(body)
         if not key_taken(key):
             return key
 
