@@ -293,8 +293,9 @@ USER_ID = "005Hs00000AbCdEIAV"  # an 18-character user id; its first 15 characte
 
 
 def setup_change_findings(*changes):
-    data = rows([user_row(USER_ID, "m@x.com", created=1), user_row("005Hs00000AbCdFIAV", "jane@x.com", "Standard User",
-                                                                    "Salesforce")], changes=changes)
+    users = [user_row(USER_ID, "m@x.com", created=1),
+             user_row("005Hs00000AbCdFIAV", "jane@x.com", "Standard User", "Salesforce")]
+    data = rows(users, changes=changes)
     return [f for f in findings(data) if f["check"] == "setup_changes"]
 
 
