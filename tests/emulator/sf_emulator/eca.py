@@ -329,8 +329,9 @@ class EcaStore:
         return [("FIELD_INTEGRITY_EXCEPTION", "certificate: not a PEM-encoded X.509 certificate")]
 
     def _key_and_secret(self, values: dict, existing: Optional[dict]) -> list[Err]:
-        """consumerKey/consumerSecret: generated when not given, set only on create [MD-CA: v32+], the key
-        unique across every org; applied to ECA global settings by analogy (UNVERIFIED)."""
+        """consumerKey/consumerSecret: generated when not given (for ECA global settings a real org generated the
+        key, docs/emulator.md), set only on create [MD-CA: v32+], the key unique across every org; the rest applied
+        to ECA global settings by analogy (UNVERIFIED)."""
         errors: list[Err] = []
         for name in ("consumerKey", "consumerSecret"):
             given = values.get(name)
