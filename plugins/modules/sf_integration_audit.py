@@ -37,8 +37,10 @@ description:
     what each status usually means.
   - C(password_age) - users that logged in with a password in the window, whose password is older
     than O(password_max_age_days) (medium) or never expires (low).
-  - C(setup_changes) (low) - Setup Audit Trail entries of the window that name an integration user,
-    a permission set or group it holds, or its profile, made by someone not in O(exclude_users).
+  - C(setup_changes) (low) - Setup Audit Trail entries of the window that name an integration user
+    (by username or by its 15- or 18-character user id, as Salesforce may write either), a permission
+    set or group it holds, or its profile, or that an integration user made while logged in as
+    another user (C(DelegateUser)), made by someone not in O(exclude_users).
   - C(no_free_seats) (low) - no Salesforce Integration user license or Salesforce API Integration
     permission set license left. The seats of both are always returned in RV(seats).
   - C(drift) (medium) - with O(integrations), an integration whose user or assignments differ from
@@ -254,6 +256,8 @@ from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
 
 SEVERITIES = ("high", "medium", "low", "info")
 API_INTEGRATION_PSL = "SalesforceAPIIntegrationPsl"  # reference 3.4
+# A record id in audit text: 15 characters (case-sensitive) or 18 (case-insensitive), e.g. "(UserID: [005...])".
+RECORD_ID = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?(?![A-Za-z0-9])")
 # Permissions read for every user (profile and permission sets): those the checks use and the admin-grade ones
 # (an admin-grade profile is one that sf_integration_user refuses for integration users, module_utils/org.py).
 PERMISSIONS = ("ApiEnabled", "ApiUserOnly", "PasswordNeverExpires") + tuple(ADMIN_PROFILE_PERMISSIONS)
@@ -726,10 +730,30 @@ class Audit:
                     tokens.setdefault(name.lower(), set()).add(user["id"])
         return tokens
 
+    def _changed_users(self, change, pattern, tokens, ids):
+        """Ids of the integration users an audit row touches: named in Display by username, set, group or profile,
+        or by user id (15 characters exact, 18 in any case), or the Login-As user who made it (DelegateUser)."""
+        display = change.get("Display") or ""
+        touched = set()
+        for match in pattern.finditer(display):
+            touched |= tokens.get(match.group(0).lower(), set())
+        for word in RECORD_ID.findall(display):
+            user_id = ids.get(word if len(word) == 15 else word.lower())
+            if user_id:
+                touched.add(user_id)
+        delegate = self.by_name.get((change.get("DelegateUser") or "").lower())
+        if delegate and delegate["integration"]:
+            touched.add(delegate["id"])
+        return touched
+
     def setup_changes(self):
         tokens = self._change_tokens()
         if not tokens:
             return
+        ids = {}
+        for user in self.users.values():
+            if user["integration"]:
+                ids.update({user["id"][:15]: user["id"], user["id"].lower(): user["id"]})
         pattern = re.compile("|".join("(?<![A-Za-z0-9_.@])%s(?![A-Za-z0-9_])" % re.escape(t)
                                       for t in sorted(tokens, key=len, reverse=True)), re.I)
         per_user = {}
@@ -737,10 +761,7 @@ class Audit:
             by = ((change.get("CreatedBy") or {}).get("Username") or "").lower()
             if by in self.excluded:
                 continue
-            touched = set()
-            for match in pattern.finditer(change.get("Display") or ""):
-                touched |= tokens.get(match.group(0).lower(), set())
-            for user_id in touched:
+            for user_id in self._changed_users(change, pattern, tokens, ids):
                 per_user.setdefault(user_id, []).append(dict(
                     time=stamp(parse_time(change.get("CreatedDate"))), action=change.get("Action"),
                     section=change.get("Section"), display=change.get("Display"), by=by or change.get("CreatedById"),

@@ -36,7 +36,7 @@ USER_FROZEN = "User Is Frozen"  # B.1 (3P)
 RATE_EXCEEDED = "Login Rate Exceeded"  # reference 6 (Help KB 000233559 shows this LoginHistory row)
 PASSWORD_FLOW_DISABLED = "Username-Password Flow Disabled"  # A.5 (3P)
 API_DISABLED = "Failed: OAuth API access disabled"  # ELF LOGIN_STATUS text (B.1); its use here is UNVERIFIED
-NOT_APPROVED = "Not approved for access"  # UNVERIFIED: no documented text for a refused app access
+NOT_APPROVED = "Failed: Not approved for access"  # a refused app access (Salesforce Help KB 000383352)
 SOAP_LOGIN_DISABLED = "Failed: SOAP API login() disabled"  # UNVERIFIED: invented, no documented text
 
 REMOTE_ACCESS = "Remote Access 2.0"  # B.1: LoginType label of OAuth 2.0 logins (JWT, client credentials, password)

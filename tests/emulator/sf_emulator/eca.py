@@ -9,6 +9,7 @@ metadata.py parses the SOAP envelope and calls EcaStore.list_rows/read/save/dele
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 import weakref
 from dataclasses import dataclass, field, fields
@@ -170,7 +171,8 @@ class EcaStore:
                 return None
             shown = dict(values)
             if type_ == GLOBAL:
-                # Never returned: [MD-CA] says so of ConnectedApp; for ECAs UNVERIFIED (the strict choice).
+                # Never returned: [MD-CA] says so of ConnectedApp; a real org's retrieved global settings carry the
+                # generated consumerKey and no consumerSecret (3P, docs/emulator.md).
                 shown.pop("consumerSecret", None)
             if type_ == CONNECTED_APP and isinstance(shown.get("oauthConfig"), dict):
                 shown["oauthConfig"] = {k: v for k, v in shown["oauthConfig"].items() if k != "consumerSecret"}
@@ -215,8 +217,9 @@ class EcaStore:
                 return [("INVALID_CROSS_REFERENCE_KEY", f"In field: fullName - no {type_} named {name} found")], 0
             removed = 1
             if type_ == APP:
-                # The app's components go with it (UNVERIFIED: the docs do not say whether Salesforce
-                # deletes them or refuses the delete), and so does its ExternalClientApplication record.
+                # The app's components go with it, and so does its ExternalClientApplication record: in a real
+                # org's describe the record's OAuth settings, policy and consumer children are cascade-deleted,
+                # not restricting (docs/emulator.md).
                 for child in CHILD_TYPES:
                     for n in [n for n, v in self.components[child].items() if v["externalClientApplication"] == name]:
                         del self.components[child][n]
@@ -241,7 +244,8 @@ class EcaStore:
         if not app:
             return [("REQUIRED_FIELD_MISSING", "Required field is missing: externalClientApplication")]  # WSDL63
         if app not in self.components[APP]:
-            # The child names its app, which must exist; code and text UNVERIFIED.
+            # The child names its app, which must exist: the Metadata API's answer to a reference naming no
+            # component, as a real org gave it (3P amp-labs/connectors permissions-of-unknown-field.xml).
             return [("INVALID_CROSS_REFERENCE_KEY",
                      f"In field: externalClientApplication - no ExternalClientApplication named {app} found")]
         other = next((n for n, v in self.components[type_].items()
@@ -266,7 +270,9 @@ class EcaStore:
         missing = [f for f in ("label", "contactEmail") if not values.get(f)]
         if missing:
             return [("REQUIRED_FIELD_MISSING", f"Required field is missing: {m}") for m in missing]
-        values.setdefault("distributionState", "Local")  # default UNVERIFIED
+        # "Defaulted on create" [OBJREF ExternalClientApplication]; the default is Local (a real org's describe:
+        # DistributionState defaultValue "Local", docs/emulator.md).
+        values.setdefault("distributionState", "Local")
         # [MD-ECA]: "[orgId]:[ECA name]", developer-defined or generated on first deploy; kept afterwards.
         if not values.get("orgScopedExternalApp"):
             values["orgScopedExternalApp"] = (existing or {}).get("orgScopedExternalApp") or \
@@ -323,8 +329,9 @@ class EcaStore:
         return [("FIELD_INTEGRITY_EXCEPTION", "certificate: not a PEM-encoded X.509 certificate")]
 
     def _key_and_secret(self, values: dict, existing: Optional[dict]) -> list[Err]:
-        """consumerKey/consumerSecret: generated when not given, set only on create [MD-CA: v32+], the key
-        unique across every org; applied to ECA global settings by analogy (UNVERIFIED)."""
+        """consumerKey/consumerSecret: generated when not given (for ECA global settings a real org generated the
+        key, docs/emulator.md), set only on create [MD-CA: v32+], the key unique across every org; the rest applied
+        to ECA global settings by analogy (UNVERIFIED)."""
         errors: list[Err] = []
         for name in ("consumerKey", "consumerSecret"):
             given = values.get(name)
@@ -336,7 +343,8 @@ class EcaStore:
             if given is not None and not (isinstance(given, str) and KEY_RE.match(given)):
                 errors.append(("FIELD_INTEGRITY_EXCEPTION", f"{name}: use 8 to 256 letters and digits"))
             elif name == "consumerKey" and given is not None and key_taken(given):
-                errors.append(("DUPLICATE_VALUE", "consumerKey: Consumer keys must be globally unique."))
+                # The text a real deploy gave for a taken key (3P forcedotcom/devops-center-feedback#256).
+                errors.append(("DUPLICATE_VALUE", "The consumer key is already taken."))
         if errors:
             return errors
         if existing is not None:  # create-only values are kept (readMetadata never returns the secret)
@@ -448,8 +456,10 @@ def connect_oauth(org: Org, version: str, method: str, parts: list[str], params:
     if (store is None or float(version) < 60 or parts[:2] != ["oauth", "credentials"]
             or len(parts) not in (3, 4)):
         raise not_found()
-    if method != "GET":
-        raise SalesforceError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET")
+    if method not in ("GET", "HEAD"):
+        # [CONNECT] both resources list only GET; a method a resource lacks gets the platform's 405, which names
+        # HEAD with GET (reference 2.3, real bodies in omniphx/forrest #191).
+        raise SalesforceError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are HEAD,GET")
     if not store.settings.eca_client_secret_in_rest_api:
         # Reference A.2: needs ExternalClientAppSettings.enableClientSecretInRestApiAccess. Code UNVERIFIED.
         raise SalesforceError(403, "INSUFFICIENT_ACCESS", f"The org setting {REST_SETTING} is turned off.")
@@ -567,9 +577,13 @@ def key_taken(key: str) -> bool:
 
 
 def new_consumer_key() -> str:
-    # Shaped like the seeded app's key (85 characters, starting 3MVG9 as Salesforce's do, 3P); unique.
+    """85 characters, 3MVG9 then letters and digits with two dots inside, as a key a real org generated for an ECA
+    (3P chrzasz/sf-th-eca-via-metadata, docs/emulator.md); unique."""
     while True:
-        key = "3MVG9" + random_secret(80)
+        body = list(random_secret(80))
+        for i in secrets.SystemRandom().sample(range(1, 79), 2):
+            body[i] = "."
+        key = "3MVG9" + "".join(body)
         if not key_taken(key):
             return key
 

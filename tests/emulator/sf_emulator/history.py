@@ -4,8 +4,8 @@ and User.LastPasswordChangeDate.
 SetupAuditTrail [OBJREF SetupAuditTrail; oauth reference B.2]: query and retrieve only (no create, update
 or delete); fields Action (120, filter and sort; e.g. ``PermSetCreate``), Section (40, e.g. "Manage
 Users"), Display (1000, e.g. "Created permission set MAD: with user license Salesforce."), CreatedDate,
-CreatedById, DelegateUser (80), ResponsibleNamespacePrefix (15), CreatedByContext, CreatedByIssuer,
-SystemModstamp. Reading it needs View Setup and Configuration (access.py).
+CreatedById, DelegateUser (80), ResponsibleNamespacePrefix (15), CreatedByContext (80), CreatedByIssuer (80),
+SystemModstamp; Display and Section cannot be filtered on. Reading it needs View Setup and Configuration (access.py).
 
 One row per setup change a caller makes through the API (a DML the platform does by itself, e.g. the
 profile's own assignment of a new user, writes none). Only ``PermSetCreate`` and the shape of its Display
@@ -64,19 +64,20 @@ _USER_AUDIT_FIELDS = ("Username", "Email", "FirstName", "LastName", "Alias", "Us
 
 
 def setup_audit_trail() -> ObjectDef:
-    """The SetupAuditTrail sObject (B.2). Key prefix 0Ym, the lengths of CreatedByContext and CreatedByIssuer and
-    every field but Action being filterable: UNVERIFIED."""
+    """The SetupAuditTrail sObject (B.2). Lengths and labels as [FIELDREF SetupAuditTrail]; Display and Section
+    cannot be filtered on ([OBJREF SetupAuditTrail] properties, as a real org's describe: docs/emulator.md); key
+    prefix 0Ym as a real row's Id (3P, docs/emulator.md)."""
     obj = ObjectDef(OBJECT, "Setup Audit Trail", "0Ym", setup=True, createable=False, updateable=False,
                     deletable=False)
     ro = dict(createable=False, updateable=False, permissionable=False)
-    for f in (FieldDef("Id", "id", "Audit Trail ID", 18, nillable=False, **ro),
+    for f in (FieldDef("Id", "id", "Setup Audit Trail ID", 18, nillable=False, **ro),
               FieldDef("Action", "string", "Action", 120, nillable=False, **ro),
-              FieldDef("Section", "string", "Section", 40, **ro),
-              FieldDef("Display", "string", "Display", 1000, **ro),
+              FieldDef("Section", "string", "Section", 40, filterable=False, **ro),
+              FieldDef("Display", "string", "Display", 1000, filterable=False, **ro),
               FieldDef("DelegateUser", "string", "Delegate User", 80, **ro),
               FieldDef("ResponsibleNamespacePrefix", "string", "Source Namespace Prefix", 15, **ro),
-              FieldDef("CreatedByContext", "string", "Created By Context", 40, **ro),
-              FieldDef("CreatedByIssuer", "string", "Created By Issuer", 40, **ro),
+              FieldDef("CreatedByContext", "string", "Created By Context", 80, **ro),
+              FieldDef("CreatedByIssuer", "string", "Created By Issuer", 80, **ro),
               FieldDef("CreatedDate", "datetime", "Created Date", nillable=False, **ro),
               FieldDef("CreatedById", "reference", "Created By ID", 18, reference_to=["User"],
                        relationship_name="CreatedBy", **ro),

@@ -529,29 +529,30 @@ LOGIN_HISTORY_FILTERABLE = {"AuthenticationServiceId", "CipherSuite", "CountryIs
 
 def _login_history() -> ObjectDef:
     """LoginHistory [OBJREF LoginHistory; oauth reference B.1]: describe, query, retrieve; the platform writes
-    one row per login attempt. Lengths from B.1; the ones B.1 does not give (Status, Platform, SourceIp,
-    AuthMethodReference) are UNVERIFIED. AuthContextClassRef (v67) is left out: REST stops at v66.0."""
+    one row per login attempt. Types, lengths and labels as [FIELDREF LoginHistory] (Status and Platform from its
+    v200 edition); SourceIp's and TlsProtocol's lengths are UNVERIFIED. AuthContextClassRef (v67) is left out:
+    REST stops at v66.0."""
     lh = ObjectDef("LoginHistory", "Login History", "0Ya", setup=True, createable=False, updateable=False,
                    deletable=False)  # key prefix 0Ya: 3P record URLs
-    for f in (_ro("Id", "id", "Login History ID", 18, nillable=False),
+    for f in (_ro("Id", "id", "Login History Id", 18, nillable=False),
               _ro("UserId", "reference", "User ID", 18, reference_to=["User"]),
               _ro("LoginTime", "datetime", "Login Time", nillable=False),
               _ro("LoginType", "picklist", "Login Type", 40, picklist_values=LOGIN_TYPES, restricted_picklist=True),
               _ro("LoginSubType", "picklist", "Login Subtype", 40, picklist_values=LOGIN_SUB_TYPES),
               _ro("Status", "string", "Status", 128), _ro("Application", "string", "Application", 64),
               _ro("Browser", "string", "Browser", 64), _ro("Platform", "string", "Platform", 64),
-              _ro("SourceIp", "string", "Source IP", 39), _ro("ForwardedForIp", "string", "Forwarded For IP", 39),
+              _ro("SourceIp", "string", "Source IP", 39), _ro("ForwardedForIp", "string", "Forwarded For IP", 255),
               _ro("LoginUrl", "string", "Login URL", 255), _ro("ApiType", "string", "API Type", 64),
               _ro("ApiVersion", "string", "API Version", 32), _ro("ClientVersion", "string", "Client Version", 64),
               _ro("AuthenticationServiceId", "reference", "Authentication Service ID", 18,
                   reference_to=["AuthProvider", "SamlSsoConfig"]),
-              _ro("AuthMethodReference", "string", "Authentication Method Reference", 255),
-              _ro("CipherSuite", "picklist", "Cipher Suite", 255), _ro("TlsProtocol", "picklist", "TLS Protocol", 40),
-              _ro("CountryIso", "picklist", "Country Code", 40),
+              _ro("AuthMethodReference", "string", "Authentication Method Reference", 128),
+              _ro("CipherSuite", "picklist", "TLS Cipher Suite", 40), _ro("TlsProtocol", "picklist", "TLS Protocol", 40),
+              _ro("CountryIso", "string", "Country Code", 3),
               _ro("LoginGeoId", "reference", "Login Geo Data ID", 18, reference_to=["LoginGeo"]),
               _ro("NetworkId", "reference", "Network ID", 18, reference_to=["Network"]),
-              _ro("OptionsIsGet", "boolean", "Is Get", nillable=False),
-              _ro("OptionsIsPost", "boolean", "Is Post", nillable=False)):
+              _ro("OptionsIsGet", "boolean", "Login via GET", nillable=False),
+              _ro("OptionsIsPost", "boolean", "Login via POST", nillable=False)):
         f.filterable = f.name in LOGIN_HISTORY_FILTERABLE
         lh.add(f)
     return lh

@@ -94,6 +94,11 @@ def test_setup_audit_trail_is_a_read_only_setup_object(org):
     assert {"Action", "Section", "Display", "CreatedDate", "CreatedById", "DelegateUser",
             "ResponsibleNamespacePrefix", "CreatedByContext", "CreatedByIssuer"} <= set(fields)
     assert (fields["Action"]["length"], fields["Section"]["length"], fields["Display"]["length"]) == (120, 40, 1000)
+    # [FIELDREF SetupAuditTrail] lengths and labels; filterable as [OBJREF] and a real org's describe (3P).
+    assert (fields["CreatedByContext"]["length"], fields["CreatedByIssuer"]["length"]) == (80, 80)
+    assert fields["Id"]["label"] == "Setup Audit Trail ID"
+    assert sorted(n for n, f in fields.items() if not f["filterable"]) == ["Display", "Section"]
+    assert d["keyPrefix"] == "0Ym"
     assert not d["createable"] and not d["updateable"] and not d["deletable"]
     r = org.create("SetupAuditTrail", {"Action": "x"})
     assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_TYPE_FOR_OPERATION"
@@ -223,6 +228,11 @@ def test_action_is_filterable(org):
     rows = org.query("SELECT Action FROM SetupAuditTrail WHERE Action = 'PermSetCreate' AND "
                      "CreatedDate = LAST_N_DAYS:1")["records"]
     assert rows and {r["Action"] for r in rows} == {"PermSetCreate"}
+    # Display and Section are not ([OBJREF SetupAuditTrail] properties "Nillable, Sort").
+    for field in ("Display", "Section"):
+        r = org.rest("GET", "query", params={"q": f"SELECT Id FROM SetupAuditTrail WHERE {field} = 'x'"})
+        assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_FIELD"
+        assert r.json()[0]["message"].endswith(f"field '{field}' can not be filtered in a query call")
 
 
 # ---- logins: LastLoginDate, LoginHistory ---------------------------------------------------------------------------

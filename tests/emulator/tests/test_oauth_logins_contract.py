@@ -348,7 +348,7 @@ def test_login_history_row_for_refused_app_access(env):
     with env.app(admin_approved_only=True) as app:
         assert env.jwt_login(app, user["username"]).json() == NOT_ADMIN_APPROVED
     assert [(r["Status"], r["Application"]) for r in env.history(user["id"])] == [
-        ("Not approved for access", "Billing Sync ECA")]
+        ("Failed: Not approved for access", "Billing Sync ECA")]
 
 
 def test_login_history_filters_only_filterable_fields(env):

@@ -1,6 +1,7 @@
 """Platform rules, over raw HTTP, each against the doc it comes from (see docs/emulator.md)."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -79,6 +80,12 @@ def test_username_unique_across_orgs_and_nickname_unique(org1, org2):
     pid2 = org2.one(f"SELECT Id FROM Profile WHERE Name = '{INTEGRATION_PROFILE}'")["Id"]
     e = err(org2.create("User", user_values(pid2, Username=name)))
     assert e["errorCode"] == "DUPLICATE_USERNAME" and e["fields"] == ["Username"]
+    # Left out, it is generated as real orgs do: "User", the creation time in epoch milliseconds, 7 digits.
+    before = int(time.time() * 1000)
+    made = org1.new_user()
+    nick = org1.one(f"SELECT CommunityNickname FROM User WHERE Id = '{made}'")["CommunityNickname"]
+    assert nick.startswith("User") and len(nick) == 24 and nick[4:].isdigit()
+    assert before - 5000 <= int(nick[4:17]) <= time.time() * 1000 + 5000
     org1.new_user(CommunityNickname="taken-nick")
     pid1 = org1.one(f"SELECT Id FROM Profile WHERE Name = '{INTEGRATION_PROFILE}'")["Id"]
     e = err(org1.create("User", user_values(pid1, CommunityNickname="taken-nick")))

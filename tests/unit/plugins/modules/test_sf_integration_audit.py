@@ -289,6 +289,44 @@ def test_setup_changes_touching_integration_users():
     assert found["evidence"]["by"] == ["jane@x.com"]
 
 
+USER_ID = "005Hs00000AbCdEIAV"  # an 18-character user id; its first 15 characters are the case-sensitive id
+
+
+def setup_change_findings(*changes):
+    users = [user_row(USER_ID, "m@x.com", created=1),
+             user_row("005Hs00000AbCdFIAV", "jane@x.com", "Standard User", "Salesforce")]
+    data = rows(users, changes=changes)
+    return [f for f in findings(data) if f["check"] == "setup_changes"]
+
+
+def test_setup_changes_name_the_user_by_15_character_id():
+    # Salesforce may write the user's full name and "(UserID: [15-character id])" instead of the username.
+    change = dict(Action="changedpassword", Display="Changed password for user Marketo Sync (UserID: [%s])" % USER_ID[:15],
+                  CreatedDate=ago(2), CreatedBy=dict(Username="jane@x.com"))
+    [found] = setup_change_findings(change)
+    assert found["user_id"] == USER_ID and found["evidence"]["changes"][0]["action"] == "changedpassword"
+    # 15-character ids are case-sensitive: another case is another record.
+    change["Display"] = "Changed password for user Marketo Sync (UserID: [%s])" % USER_ID[:15].lower()
+    assert setup_change_findings(change) == []
+
+
+def test_setup_changes_name_the_user_by_18_character_id():
+    change = dict(Action="frozeuser", Display="Froze user %s" % USER_ID.lower(), CreatedDate=ago(2),
+                  CreatedBy=dict(Username="jane@x.com"))
+    [found] = setup_change_findings(change)
+    assert found["user_id"] == USER_ID
+    # An id inside a longer word is no id.
+    change["Display"] = "Froze user X%s" % USER_ID
+    assert setup_change_findings(change) == []
+
+
+def test_setup_changes_made_by_an_integration_user_logged_in_as_another():
+    change = dict(Action="createduser", Display="Created new user jane@x.com", CreatedDate=ago(2),
+                  CreatedBy=dict(Username="jane@x.com"), DelegateUser="M@x.com")
+    [found] = setup_change_findings(change)
+    assert found["user"] == "m@x.com" and found["evidence"]["changes"][0]["delegate_user"] == "M@x.com"
+
+
 def test_seats():
     data = rows(licences=(5, 5, 5, 2))
     [found] = findings(data)
