@@ -318,18 +318,6 @@ PROBES = [
         steps=[step("name the calling user as run-as user", policies(
             permittedUsersPolicyType="AdminApprovedPreAuthorized", isClientCredentialsFlowEnabled=True,
             clientCredentialsFlowUser="${caller_username}"), expect=refused("FIELD_INTEGRITY_EXCEPTION", status=None))]),
-    dict(
-        name="eca_delete_app_with_components",
-        section="External Client Apps", rule="Deleting an app deletes its three components",
-        question="Does deleting an app that has components succeed and take its components with it?",
-        relied_on="Nothing: sf_external_client_app deletes the components first; the emulator's choice is checked.",
-        needs=["app"],
-        steps=[
-            step("give the app its policies", policies(permittedUsersPolicyType="AdminApprovedPreAuthorized"),
-                 expect=dict(ok=True)),
-            step("delete the app", metadata("delete", APP_TYPE, names=["${prefix}_App"]), expect=dict(ok=True)),
-            step("list the policies", metadata("list", POLICIES_TYPE), expect=dict(ok=True, values={"fullNames": []})),
-        ]),
 ]
 
 PROBE_NAMES = [probe["name"] for probe in PROBES]

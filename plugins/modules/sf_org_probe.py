@@ -60,7 +60,6 @@ options:
       - eca_preauthorise_by_ids
       - eca_unknown_permission_set_id
       - eca_run_as_user_api_only
-      - eca_delete_app_with_components
   email:
     description:
       - E-mail address of the probe user and contact of the probe app; its domain is also the domain of the

@@ -21,8 +21,7 @@ MODULE = "sfops.integration.sf_org_probe"
 NAMES = ("permission_set_duplicate_name", "permission_set_name_rule", "psl_set_api_enabled_stays_on",
          "psl_set_waive_mfa", "object_permissions_all_false", "assigned_set_delete_refused",
          "assignment_other_user_license", "password_policy_standard_profile", "password_policy_one_per_profile",
-         "eca_preauthorise_by_ids", "eca_unknown_permission_set_id", "eca_run_as_user_api_only",
-         "eca_delete_app_with_components")
+         "eca_preauthorise_by_ids", "eca_unknown_permission_set_id", "eca_run_as_user_api_only")
 
 
 @pytest.fixture(scope="module")

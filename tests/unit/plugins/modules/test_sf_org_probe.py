@@ -35,7 +35,7 @@ def test_what_the_org_lacks_skips_the_questions_that_need_it():
     assert "already has a password policy (Old_policy)" in found["password_policy_standard_profile"]
     # The second policy needs the first one's answer.
     assert "needs policy_created" in found["password_policy_one_per_profile"]
-    assert found["permission_set_duplicate_name"] is None and found["eca_delete_app_with_components"] is None
+    assert found["permission_set_duplicate_name"] is None
 
 
 def test_a_question_needing_another_is_skipped_when_that_one_is_not_asked():
