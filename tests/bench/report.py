@@ -23,15 +23,14 @@ EXPLANATIONS = {
     "audit_small_requests": "",
     "audit_big_requests": "",
     "rollout_vs_floor": (
-        "On this 2-core machine the run is CPU-bound: Ansible and its modules use about twice the floor's CPU time "
+        "On this 2-core machine the run is CPU-bound: Ansible and its modules use well over the floor's CPU time "
         "(see the CPU rows below), the emulator standing in for Salesforce very little, and the API round trips "
-        "(about 20 per org at 150 ms) overlap across the 10 forks. A module run costs about 0.35 s of CPU against "
-        "0.17 s for the floor's ping: about 0.14 s of it is importing the client stack (requests, and "
-        "simple_salesforce, which always pulls in zeep and jwt), the rest is its work (TLS, JSON, the Metadata "
-        "WSDL parse in the password-policy task, about 0.2 s). What would close it: fewer module runs (let the "
-        "user, permission set and assignment modules take every integration in one run: 3 of the 9 runs per org "
-        "for S1), and a REST path that does not import simple_salesforce (which the design keeps for its SOQL "
-        "quoting and the Metadata API); more cores narrow the gap too."),
+        "(about 20 per org at 150 ms) overlap across the 10 forks. Each module run imports the REST client stack "
+        "(requests and urllib3: about 0.1 s, see the import times below; simple_salesforce, zeep and PyJWT only "
+        "where a module needs them) and does its work (TLS, JSON, the Metadata WSDL parse in the password-policy "
+        "task) where the floor's ping does nothing. What would close it: fewer module runs (let the user, "
+        "permission set and assignment modules take every integration in one run: 3 of the 9 runs per org for "
+        "S1); more cores narrow the gap too."),
 }
 NO_EXPLANATION = "**WHY: not explained yet** (add it to EXPLANATIONS in tests/bench/report.py)"
 
@@ -232,7 +231,7 @@ def render_markdown(results):
         "Measured on %s on a machine with %s CPU cores (Python %s, ansible-core %s), %s. The emulator "
         "stands in for Salesforce with %s ms of latency per request. Scenario S1 (`tests/bench/s1.yml`): two "
         "integrations, each with a user, one permission set with 8 objects, 40 fields and 3 system permissions, "
-        "its permission set licence and assignment, and the profile's password policy."
+        "its permission set license and assignment, and the profile's password policy."
         % (meta.get("date", "?"), meta.get("cpu_count", "?"), meta.get("python", "?"), meta.get("ansible_core", "?"),
            mode, meta.get("latency_ms", "?")),
         "",
