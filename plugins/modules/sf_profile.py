@@ -162,7 +162,7 @@ api_requests:
 
 from ansible_collections.sfops.integration.plugins.module_utils import system_permissions
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
+from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, InputError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import (
     find_license,
@@ -286,7 +286,12 @@ def ensure_present(module, state):
     changed = not state.profile or bool(properties) or plan.changed
     profile_id = state.profile["Id"] if state.profile else None
     if changed and not module.check_mode:
-        profile_id, plan = write(module.client, params, state, new_license, plan, properties)
+        profile_id, written = write(module.client, params, state, new_license, plan, properties)
+        if profile_id is None:
+            # Another writer (a second run of the same rollout) created the profile between our read and our
+            # write: plan again against the profile as it is now (an update, which cannot race this way).
+            return ensure_present(module, ProfileState(module.client, params["name"]))
+        plan = written
     return result(module, state, changed, plan, profile_id, properties)
 
 
@@ -294,6 +299,7 @@ def write(client, params, state, new_license, plan, properties):
     """Update the profile, or create it on ``new_license``; returns its id and the permission plan as written.
 
     A new profile is read back in the same all-or-none request: its license switches permissions on.
+    (None, None) when the create was refused because another writer had just created the profile.
     """
     if state.profile:
         client.update("Profile", state.profile["Id"], dict(properties, **plan.record_fields()))
@@ -301,10 +307,18 @@ def write(client, params, state, new_license, plan, properties):
     body = dict(Name=params["name"], UserLicenseId=new_license.id, **plan.record_fields())
     if params["description"] is not None:
         body["Description"] = params["description"]
-    responses = client.write([
-        client.sobject_subrequest(NEW_REF, "POST", "Profile", body=body),
-        client.sobject_subrequest("created", "GET", "Profile", "@{%s.id}" % NEW_REF),
-    ], "create profile %s" % params["name"])
+    try:
+        responses = client.write([
+            client.sobject_subrequest(NEW_REF, "POST", "Profile", body=body),
+            client.sobject_subrequest("created", "GET", "Profile", "@{%s.id}" % NEW_REF),
+        ], "create profile %s" % params["name"])
+    except ApiError as error:
+        # Salesforce answers a taken profile name with FIELD_INTEGRITY_EXCEPTION, a code shared with other
+        # refusals: whether another writer made it meanwhile is decided by reading it again, not by the message.
+        if not client.query_one(soql("SELECT Id FROM Profile WHERE Name = {}", params["name"])):
+            raise
+        client.done_elsewhere.append(error.message)
+        return None, None
     created = responses["created"]["body"]
     # Report what the new profile holds: what was asked for and what its license switched on.
     return created["Id"], system_permissions.SystemPermissionPlan(state.catalogue.enabled(created), [], True)

@@ -137,3 +137,17 @@ def test_absent(profile_run):
     assert run["absent"]["changed"] is True, run["absent"]
     assert run["absent_again"]["changed"] is False
     assert raw.query("SELECT Id FROM Profile WHERE Name = '%s'" % name) == []
+
+
+def test_a_profile_another_run_just_created_is_taken_as_it_is(emulator, tmp_path):
+    """Two rollouts at once: the other run's identical create lands just before ours (the emulator's
+    concurrent_write fault); ours is refused, reads the profile again and finds what it asked for."""
+    name = "Raced %s" % uuid.uuid4().hex[:8]
+    emulator.fault(ORG, kind="concurrent_write", count=1, method="POST", body_contains=name)
+    run = run_playbook(tmp_path, [task("create", dict(connection_args(emulator, ORG), name=name, **SEED_000))],
+                       diff=True)
+    result = run["create"]
+    assert not result.get("failed"), result
+    assert result["change"]["action"] == "none" and result["change"]["concurrent"] is True, result["change"]
+    assert result["changed"] is False
+    assert len(RawOrg(emulator, ORG).query("SELECT Id FROM Profile WHERE Name = '%s'" % name)) == 1
