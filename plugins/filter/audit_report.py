@@ -79,7 +79,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import escape as _escape
-from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import markdown_table, org_heading, text_table
+from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import markdown_table, org_heading, render, text_table
 
 SEVERITIES = ("high", "medium", "low", "info")
 HEADER = ("Org", "Status", "High", "Medium", "Low", "Info", "API requests")
@@ -225,15 +225,8 @@ def audit_report(records, format="data", generated="", fail_on=""):
     if not isinstance(records, (list, tuple)) or not all(isinstance(r, Mapping) for r in records):
         raise AnsibleFilterError("audit_report expects a list of org records")
     report = build(records, to_text(generated or ""))
-    if format == "data":
-        return report
-    if format == "markdown":
-        return markdown(report)
-    if format == "table":
-        return table(report)
-    if format == "gate":
-        return gate(report, fail_on)
-    raise AnsibleFilterError("audit_report: format must be data, markdown, table or gate, not %r" % (format,))
+    return render("audit_report", format, dict(data=lambda: report, markdown=lambda: markdown(report),
+                                               table=lambda: table(report), gate=lambda: gate(report, fail_on)))
 
 
 class FilterModule:

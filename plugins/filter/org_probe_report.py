@@ -55,7 +55,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import markdown_table
+from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import markdown_table, render
 
 HEADER = ("Question", "Outcome", "docs/emulator.md row")
 WHAT_OUTCOMES_MEAN = [
@@ -121,11 +121,8 @@ def markdown(result, org=""):
 def org_probe_report(result, format="lines", org=""):
     if not isinstance(result, Mapping):
         raise AnsibleFilterError("org_probe_report expects the registered result of sf_org_probe")
-    if format == "markdown":
-        return markdown(result, to_text(org or ""))
-    if format == "lines":
-        return lines(result)
-    raise AnsibleFilterError("org_probe_report: format must be markdown or lines, not %r" % (format,))
+    return render("org_probe_report", format, dict(markdown=lambda: markdown(result, to_text(org or "")),
+                                                   lines=lambda: lines(result)))
 
 
 class FilterModule:

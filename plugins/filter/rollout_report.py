@@ -64,7 +64,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import escape as _escape
-from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import markdown_table, org_heading, text_table
+from ansible_collections.sfops.integration.plugins.plugin_utils.report_text import markdown_table, org_heading, render, text_table
 
 COLUMNS = (("Org", None), ("Status", None), ("Users", "users"), ("Permission sets", "permission_sets"),
            ("Assignments", "assignments"), ("Password policy", "password_policy"), ("API requests", None))
@@ -204,13 +204,8 @@ def rollout_report(records, format="data", generated=""):
     if not isinstance(records, (list, tuple)) or not all(isinstance(r, Mapping) for r in records):
         raise AnsibleFilterError("rollout_report expects a list of org records")
     report = build(records, to_text(generated or ""))
-    if format == "data":
-        return report
-    if format == "markdown":
-        return markdown(report)
-    if format == "table":
-        return table(report)
-    raise AnsibleFilterError("rollout_report: format must be data, markdown or table, not %r" % (format,))
+    return render("rollout_report", format, dict(data=lambda: report, markdown=lambda: markdown(report),
+                                                 table=lambda: table(report)))
 
 
 class FilterModule:

@@ -68,3 +68,24 @@ _FORMATTER = _SoqlFormatter()
 def soql(template: str, *args: Any, **kwargs: Any) -> str:
     """``template`` with its ``{}`` fields filled by quoted values (see the module docstring)."""
     return _FORMATTER.vformat(template, args, kwargs)
+
+
+# Characters of field names per query (about 250 fields). A query travels in a URL, and Salesforce takes a URI
+# and headers of 16,384 bytes at most (Help KB 000386264, which advises composite subrequests, as the modules
+# use, for long queries); with a semi-join and URL encoding a chunk stays well under that.
+FIELDS_PER_QUERY = 8000
+
+
+def field_chunks(names: list, budget: int = FIELDS_PER_QUERY) -> list:
+    """``names`` (field names) in lists whose SELECT list stays within ``budget`` characters each.
+
+    A real org's PermissionSet has several hundred ``Permissions*`` fields: in one query the URL would be too long.
+    """
+    chunks, current, size = [], [], 0
+    for name in names:
+        if current and size + len(name) + 2 > budget:
+            chunks.append(current)
+            current, size = [], 0
+        current.append(name)
+        size += len(name) + 2
+    return chunks + [current] if current else chunks or [["Name"]]

@@ -177,7 +177,7 @@ from ansible_collections.sfops.integration.plugins.module_utils.permissions impo
     object_access_from_record,
     privileged_permissions,
 )
-from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
+from ansible_collections.sfops.integration.plugins.module_utils.soql import field_chunks, soql
 from ansible_collections.sfops.integration.plugins.module_utils.state import subquery_records
 
 # User fields the role's user options set (the option names of sf_integration_user), in entry order.
@@ -211,6 +211,8 @@ SET_SELECT = (
     "(SELECT Id, SobjectType, " + ", ".join(OBJECT_ACCESS_FIELDS.values()) + " FROM ObjectPerms), "
     "(SELECT Id, SobjectType, Field, PermissionsRead, PermissionsEdit FROM FieldPerms), "
     "(SELECT AssigneeId FROM Assignments) FROM PermissionSet WHERE Id IN {ids}")
+# The system permissions that did not fit the first query (see soql.field_chunks), one query per chunk.
+SET_FIELDS_SELECT = "SELECT Id, %s FROM PermissionSet WHERE Id IN {ids}"
 GROUP_SELECT = ("SELECT Id, DeveloperName, MasterLabel, Status, (SELECT PermissionSetId, PermissionSet.Name, "
                 "PermissionSet.LicenseId FROM PermissionSetGroupComponents) FROM PermissionSetGroup WHERE Id IN {ids}")
 LICENSE_QUERIES = dict(
@@ -252,9 +254,10 @@ def _refused(responses, refs):
         item = responses.get(ref) or {}
         status = item.get("httpStatusCode") or 0
         if status >= 300:
-            error = classify_api_error(status, item.get("body"), action="read", resource=READS[ref])
+            what = READS.get(ref) or READS["sets"]  # sets1, sets2...: more fields of the sets
+            error = classify_api_error(status, item.get("body"), action="read", resource=what)
             if isinstance(error, PermissionDeniedError):
-                refused.append((READS[ref], error))
+                refused.append((what, error))
     if refused:
         names = sorted(set(name for name, _error in refused))
         raise PermissionDeniedError("The user this export runs as may not read %s; nothing was changed. It needs %s. (%s)"
@@ -282,9 +285,11 @@ def read_org(client):
             elif row.get("PermissionSetId") and not (row.get("PermissionSet") or {}).get("IsOwnedByProfile"):
                 set_ids.add(row["PermissionSetId"])
     second = dict(LICENSE_QUERIES)
+    chunks = field_chunks([catalogue.field(name) for name in catalogue.names])
     if set_ids:  # SOQL has no empty IN ()
-        fields = ", ".join(catalogue.field(name) for name in catalogue.names)
-        second["sets"] = soql(SET_SELECT % fields, ids=sorted(set_ids))
+        second["sets"] = soql(SET_SELECT % ", ".join(chunks[0]), ids=sorted(set_ids))
+        second.update(("sets%d" % index, soql(SET_FIELDS_SELECT % ", ".join(chunk), ids=sorted(set_ids)))
+                      for index, chunk in enumerate(chunks[1:], 1))
     if group_ids:
         second["groups"] = soql(GROUP_SELECT, ids=sorted(group_ids))
     rows.update(sets=[], groups=[])
@@ -293,6 +298,10 @@ def read_org(client):
         _refused(responses, list(second))
         for ref in second:
             rows[ref] = client.composite_records(responses, ref)
+        for index in range(1, len(chunks)):  # the fields that did not fit the first query, set by set
+            more = dict((record["Id"], record) for record in rows.pop("sets%d" % index, []))
+            for record in rows["sets"]:
+                record.update(more.get(record["Id"]) or {})
         for record in rows["sets"]:
             for relationship in ("ObjectPerms", "FieldPerms", "Assignments"):
                 record[relationship] = dict(records=client.more_records(record.get(relationship)), done=True)

@@ -210,7 +210,7 @@ from ansible_collections.sfops.integration.plugins.module_utils.permissions impo
     field_access_from_record,
     object_access_from_record,
 )
-from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
+from ansible_collections.sfops.integration.plugins.module_utils.soql import field_chunks, soql
 from ansible_collections.sfops.integration.plugins.module_utils.system_permissions import MAXIMUM_PREFIX
 
 ARGUMENT_SPEC = dict(
@@ -243,10 +243,6 @@ QUERIES = dict(
 )
 OBJECT_FILTER = " AND SobjectType IN {objects}"
 SETS_QUERY = "SELECT Id, %s FROM PermissionSet WHERE Id IN (" + ASSIGNED_SETS + ")"
-# Characters of field names per PermissionSet query (about 250 fields). A query travels in a URL, and Salesforce
-# takes a URI and headers of 16,384 bytes at most (Help KB 000386264, which advises composite subrequests, as
-# here, for long queries); with the semi-join and URL encoding a chunk stays well under that.
-FIELDS_PER_QUERY = 8000
 LICENSE_QUERY = "SELECT Id FROM PermissionSetLicense WHERE DeveloperName = {0} OR MasterLabel = {0} LIMIT 1"
 LICENSES_QUERY = "SELECT DeveloperName, MasterLabel FROM PermissionSetLicense"
 
@@ -283,21 +279,6 @@ def first_read(client, params):
     rows = dict((ref, client.composite_records(responses, ref)) for ref in QUERIES)
     describe = client.composite_body(responses, "describePermissionSet", action="describe", resource="PermissionSet")
     return rows, SystemPermissionCatalogue(describe)
-
-
-def field_chunks(names, budget=FIELDS_PER_QUERY):
-    """The ``Permissions*`` field names in lists whose SELECT stays within ``budget`` characters each.
-
-    A real org's PermissionSet has several hundred of them: in one query the URL would be too long.
-    """
-    chunks, current, size = [], [], 0
-    for name in names:
-        if current and size + len(name) + 2 > budget:
-            chunks.append(current)
-            current, size = [], 0
-        current.append(name)
-        size += len(name) + 2
-    return chunks + [current] if current else chunks or [["Name"]]
 
 
 def second_read(client, params, catalogue):

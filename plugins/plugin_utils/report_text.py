@@ -3,11 +3,22 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Text pieces the reports across orgs share (the rollout report and the audit report)."""
+"""Text pieces the reports share (the rollout report, the audit report and the org probe's report)."""
 
 from __future__ import annotations
 
+from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
+
+
+def render(filter_name, format, renderers):
+    """The report in ``format``: the named renderer's output (renderers: format -> function of no argument);
+    an unknown format fails naming the formats the filter has."""
+    if format not in renderers:
+        names = list(renderers)
+        raise AnsibleFilterError("%s: format must be %s or %s, not %r"
+                                 % (filter_name, ", ".join(names[:-1]), names[-1], format))
+    return renderers[format]()
 
 
 def escape(text):

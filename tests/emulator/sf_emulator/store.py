@@ -164,9 +164,7 @@ class Org:
         if not obj.createable and not system:
             raise SalesforceError(400, "INVALID_TYPE_FOR_OPERATION",
                                   f"entity type {obj.name} does not support insert", [])
-        if not system:
-            from . import access  # not at the top: access -> schema -> history -> store would be circular
-            access.check(self, obj.name, "create")
+        self._check_caller(obj, "create", system)
         row = self._coerce(obj, rules.normalise(self, obj, values), creating=True, system=system)
         for f in obj.fields.values():
             if f.name not in row and f.defaulted_on_create and f.default is not None:
@@ -196,9 +194,7 @@ class Org:
         if not obj.updateable and not system:
             raise SalesforceError(400, "INVALID_TYPE_FOR_OPERATION",
                                   f"entity type {obj.name} does not support update", [])
-        if not system:
-            from . import access  # not at the top: access -> schema -> history -> store would be circular
-            access.check(self, obj.name, "edit")
+        self._check_caller(obj, "edit", system)
         changes = self._coerce(obj, values, creating=False, system=system)
         new = dict(old)
         new.update(changes)
@@ -220,9 +216,7 @@ class Org:
             # [OBJREF User] no delete() call; REST answers 405 (reference 2.3, 3.1).
             raise SalesforceError(405, "METHOD_NOT_ALLOWED",
                                   "HTTP Method 'DELETE' not allowed. Allowed are HEAD,GET,PATCH")
-        if not system:
-            from . import access  # not at the top: access -> schema -> history -> store would be circular
-            access.check(self, obj.name, "delete")
+        self._check_caller(obj, "delete", system)
         rules.before_delete(self, obj, row, system=system)
         if obj.undeletable:
             # Undeletable objects (describe) go to the recycle bin: the row stays, queryAll still finds it, a second
@@ -234,6 +228,12 @@ class Org:
             del self.tables[obj.name][row["Id"]]
         self.writes += 1
         rules.after_delete(self, obj, row, system=system)
+
+    def _check_caller(self, obj: ObjectDef, operation: str, system: bool) -> None:
+        """Refuse a write the calling user lacks the permission for (access.py); the platform's own writes pass."""
+        if not system:
+            from . import access  # not at the top: access -> schema -> history -> store would be circular
+            access.check(self, obj.name, operation)
 
     def _existing(self, obj: ObjectDef, record_id: str) -> dict:
         row = self.record(obj.name, record_id or "")

@@ -228,3 +228,9 @@ class TestReport:
             rollout_report("nope")
         with pytest.raises(AnsibleFilterError):
             rollout_report([], "html")
+
+
+def test_an_unknown_report_format_names_the_formats_there_are():
+    with pytest.raises(AnsibleFilterError) as error:
+        rollout_report([], format="html")
+    assert "rollout_report: format must be data, markdown or table, not 'html'" in str(error.value)

@@ -6,7 +6,7 @@ import datetime
 import pytest
 from simple_salesforce import format_soql
 
-from ansible_collections.sfops.integration.plugins.module_utils.soql import quote, soql
+from ansible_collections.sfops.integration.plugins.module_utils.soql import FIELDS_PER_QUERY, field_chunks, quote, soql
 
 VALUES = [
     "plain", "", "o'brien@acme.com", 'say "hi"', "back\\slash", "line\nbreak", "cr\rlf", "tab\there",
@@ -48,3 +48,12 @@ def test_unquotable_values_are_refused():
         quote(object())
     with pytest.raises(ValueError):
         format_soql("{}", object())
+
+
+def test_field_chunks_keep_each_query_short():
+    names = ["Permissions%s%03d" % ("X" * 20, i) for i in range(500)]
+    chunks = field_chunks(names)
+    assert [name for chunk in chunks for name in chunk] == names
+    assert all(len(", ".join(chunk)) <= FIELDS_PER_QUERY for chunk in chunks)
+    assert len(chunks) == 3
+    assert field_chunks([]) == [["Name"]]

@@ -4,6 +4,7 @@ import pytest
 
 from ansible_collections.sfops.integration.plugins.module_utils.errors import PermissionDeniedError
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import SystemPermissionCatalogue
+from ansible_collections.sfops.integration.plugins.module_utils.soql import FIELDS_PER_QUERY
 from ansible_collections.sfops.integration.plugins.modules import sf_integration_export as export
 
 PSL_ID = "0PL000000000001"
@@ -189,3 +190,31 @@ def test_a_user_without_view_setup_is_told_what_it_needs():
     with pytest.raises(PermissionDeniedError, match="may not read users and their assignments; nothing was changed. "
                                                     "It needs API Enabled and View Setup and Configuration"):
         export.read_org(FakeClient({}, refused=["users", "api_only_users"]))
+
+
+class ManyPermissionsClient(FakeClient):
+    """A PermissionSet describe with as many system permissions as a real org has (hundreds)."""
+
+    FIELDS = ["Permissions%s%03d" % ("X" * 20, i) for i in range(500)]
+
+    def read(self, subs):
+        out = super().read(subs)
+        for sub in subs:
+            if "describe" in sub:
+                out[sub["referenceId"]]["body"] = dict(fields=[dict(name=name, type="boolean") for name in self.FIELDS])
+        return out
+
+
+def test_a_real_org_s_hundreds_of_permissions_are_read_in_short_queries_and_merged():
+    first, last = ManyPermissionsClient.FIELDS[0], ManyPermissionsClient.FIELDS[-1]
+    client = ManyPermissionsClient(dict(
+        users=[user("005A", "a@acme.example", sets=["0PS1"])],
+        sets=[dict(Id="0PS1", Name="Sync", **{first: True})],
+        sets2=[dict(Id="0PS1", **{last: True})]))
+    data, _catalogue = export.read_org(client)
+    second = dict((sub["referenceId"], sub["query"]) for sub in client.composites[1])
+    assert len(client.composites) == 2 and sorted(ref for ref in second if ref.startswith("sets")) == ["sets", "sets1", "sets2"]
+    assert all(len(text) < FIELDS_PER_QUERY + 1000 for text in second.values())  # field names plus the query's frame
+    [merged] = data["sets"]
+    assert merged[first] is True and merged[last] is True and merged["Name"] == "Sync"
+    assert "sets1" not in data and "sets2" not in data

@@ -93,12 +93,3 @@ def test_five_queries_and_semi_joins():
     for ref in ("objects", "fields"):
         assert "ParentId IN (SELECT PermissionSetId FROM PermissionSetAssignment" in sf_user_access.QUERIES[ref]
     assert "ExpirationDate > TODAY" in sf_user_access.QUERIES["assignments"]
-
-
-def test_field_chunks_keep_each_query_short():
-    names = ["Permissions%s%03d" % ("X" * 20, i) for i in range(500)]
-    chunks = sf_user_access.field_chunks(names)
-    assert [name for chunk in chunks for name in chunk] == names
-    assert all(len(", ".join(chunk)) <= sf_user_access.FIELDS_PER_QUERY for chunk in chunks)
-    assert len(chunks) == 3
-    assert sf_user_access.field_chunks([]) == [["Name"]]
