@@ -80,6 +80,10 @@ class MissingLibraryError(SalesforceError):
         self.library = library
 
 
+class LocalFileError(SalesforceError):
+    """A file on the controller could not be written (disk full, a file system that refuses); named, never a traceback."""
+
+
 def refuse(problems: Optional[Iterable[Optional[str]]], prefix: Optional[str] = None) -> None:
     """Raise InputError when ``problems`` (a list of messages; None entries are no problem) has one."""
     problems = [problem for problem in problems or [] if problem]
@@ -153,6 +157,17 @@ class LicenseLimitError(ApiError):
 
 class PermissionDeniedError(ApiError):
     """The logged-in user may not do this."""
+
+
+class ReadDeniedError(PermissionDeniedError):
+    """Reads refused for lack of access (client.read_records): ``denied`` is {referenceId: error}, in request order,
+    so that a module can name what it needs to read for each."""
+
+    def __init__(self, denied: dict) -> None:
+        first = next(iter(denied.values()))
+        super().__init__("; ".join(error.message for error in denied.values()), status=first.status,
+                         error_code=first.error_code)
+        self.denied = denied
 
 
 CLASS_OF_CODE = dict(

@@ -12,6 +12,10 @@ checks the Python libraries every module needs (the others are checked where the
 reported the same way), builds the client (read-only in check mode), turns every SalesforceError
 (InputError for bad input included) into the one ``fail_json`` and adds ``api_requests`` to every
 result, failed or not.
+
+A module that talks to no org (sf_jwt_keypair, which keeps files on the controller) passes
+``connection=False``: it gets no connection options and no client, and still refuses input,
+finishes with its change record and fails through the same ``run``; ``api_requests`` is 0.
 """
 
 from __future__ import annotations
@@ -34,14 +38,16 @@ LOGIN_OPTIONS = ("username", "password")  # renamed together, so a module never 
 class SalesforceModule:
     """AnsibleModule with the connection options and one lazily built SalesforceClient."""
 
-    def __init__(self, argument_spec: Optional[dict] = None, supports_check_mode: bool = True, **kwargs: Any) -> None:
+    def __init__(self, argument_spec: Optional[dict] = None, supports_check_mode: bool = True, connection: bool = True,
+                 **kwargs: Any) -> None:
         argument_spec = argument_spec or {}
+        self.connection = connection
         # A module that manages a user owns ``username`` (and maybe ``password``): the managed user's. Its
         # login options are then called ``login_username``/``login_password`` (same SF_* fallbacks).
         renamed = LOGIN_OPTIONS if any(name in argument_spec for name in LOGIN_OPTIONS) else ()
         self.connection_options = dict(
-            (name, LOGIN_PREFIX + name if name in renamed else name) for name in CONNECTION_ARGUMENT_SPEC)
-        spec = dict((self.connection_options[name], option) for name, option in CONNECTION_ARGUMENT_SPEC.items())
+            (name, LOGIN_PREFIX + name if name in renamed else name) for name in CONNECTION_ARGUMENT_SPEC) if connection else {}
+        spec = dict((option_name, CONNECTION_ARGUMENT_SPEC[name]) for name, option_name in self.connection_options.items())
         spec.update(argument_spec)
         self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self._client: Optional[SalesforceClient] = None
@@ -71,6 +77,8 @@ class SalesforceModule:
 
         In check mode it refuses every write: modules plan in check mode and write nothing.
         """
+        if not self.connection:
+            raise SalesforceError("This module talks to no Salesforce org and has no client: please report this.")
         if self._client is None:
             connection_params = dict((name, self.params.get(option)) for name, option in self.connection_options.items())
             self._client = SalesforceClient(connection_params, read_only=self.check_mode)
@@ -107,7 +115,7 @@ class SalesforceModule:
 
     def run(self, func: Callable[["SalesforceModule"], Optional[dict]]) -> None:
         """Call ``func(self)`` and exit with its result, or fail with the mapped error."""
-        for name, import_traceback in missing_libraries():
+        for name, import_traceback in missing_libraries() if self.connection else ():
             self.ansible.fail_json(msg=missing_required_lib(name), exception=import_traceback)
         try:
             result = func(self) or {}

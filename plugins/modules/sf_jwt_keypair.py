@@ -239,10 +239,9 @@ import stat
 import tempfile
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.state import diff
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError, LocalFileError, MissingLibraryError
+from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 
 try:
     from cryptography import x509
@@ -277,10 +276,6 @@ ARGUMENT_SPEC = dict(
     renew_before_days=dict(type="int", default=30),
     key_size=dict(type="int", default=2048, choices=list(KEY_SIZES), no_log=False),
 )
-
-
-class KeypairError(Exception):
-    """A refusal with one message; nothing has been written when it is raised before apply()."""
 
 
 # ---- options ---------------------------------------------------------------------------------------
@@ -353,32 +348,32 @@ def _read(option, path):
         with open(path, "rb") as handle:
             return handle.read()
     except (IOError, OSError) as exc:
-        raise KeypairError("Cannot read %s %s: %s" % (option, path, exc.strerror or exc))
+        raise InputError("Cannot read %s %s: %s" % (option, path, exc.strerror or exc))
 
 
 def load_private_key(data, path):
-    """The private key in ``data`` (PEM, unencrypted, RSA); KeypairError naming ``path`` otherwise."""
+    """The private key in ``data`` (PEM, unencrypted, RSA); InputError naming ``path`` otherwise."""
     kept = "; it is left as it is and nothing was written"
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
-        raise KeypairError("private_key_path %s holds an encrypted private key; keys with a passphrase are not "
+        raise InputError("private_key_path %s holds an encrypted private key; keys with a passphrase are not "
                            "supported%s" % (path, kept))
     except (ValueError, UnsupportedAlgorithm):
-        raise KeypairError("private_key_path %s holds no readable PEM private key%s" % (path, kept))
+        raise InputError("private_key_path %s holds no readable PEM private key%s" % (path, kept))
     if not isinstance(key, rsa.RSAPrivateKey):
         kind = type(key).__name__.lstrip("_").replace("PrivateKey", "") or "non-RSA"
-        raise KeypairError("private_key_path %s holds a %s private key, but the JWT bearer flow signs with RS256 "
+        raise InputError("private_key_path %s holds a %s private key, but the JWT bearer flow signs with RS256 "
                            "and needs an RSA key%s" % (path, kind, kept))
     return key
 
 
 def load_certificate(data, path):
-    """The certificate in ``data`` (PEM); KeypairError naming ``path`` otherwise."""
+    """The certificate in ``data`` (PEM); InputError naming ``path`` otherwise."""
     try:
         return x509.load_pem_x509_certificate(data)
     except ValueError:
-        raise KeypairError("certificate_path %s holds no PEM certificate; it is left as it is and nothing was "
+        raise InputError("certificate_path %s holds no PEM certificate; it is left as it is and nothing was "
                            "written. Move it away to get a new certificate" % path)
 
 
@@ -621,16 +616,15 @@ def preflight(config, steps):
 
 
 def run(module, now=None):
-    """The result dict of one run; KeypairError for a refusal."""
+    """The result of one run (module.finish); InputError for a refusal, LocalFileError when a write fails."""
+    if not HAS_CRYPTOGRAPHY:
+        raise MissingLibraryError("cryptography", CRYPTOGRAPHY_IMPORT_ERROR)
     now = now or utc_now()
-    config, errors = settings(module.params)
-    if errors:
-        raise KeypairError("; ".join(errors))
+    config, problems = settings(module.params)
+    module.refuse(problems)
     state = read_state(config)
     steps = plan(config, state, now)
-    problems = preflight(config, steps)
-    if problems:
-        raise KeypairError("; ".join(problems))
+    module.refuse(preflight(config, steps))
     for message in warnings(config, state, steps, module.check_mode):
         module.warn(message)
 
@@ -645,45 +639,39 @@ def run(module, now=None):
         else:
             planned = certificate_view(certificate)
     else:
-        try:
-            certificate = apply(config, state, steps, now)
-        except FileAppeared:
-            # Another org's run of this task made the key a moment earlier: adopt it, as a run that
-            # came second would have. Only the certificate may still need writing.
-            state = read_state(config)
-            steps = dict(plan(config, state, now), action=steps["action"])
-            certificate = apply(config, state, steps, now)
+        certificate = write(config, state, steps, now)
         planned = certificate_view(certificate)
     after = dict(planned, **key_view(True, final_mode))
 
-    return dict(
-        changed=steps["action"] != NO_CHANGE,
+    return module.finish(
+        change_record(KIND, config["certificate_path"], steps["action"], before, after), before, after,
         private_key_path=config["private_key_path"],
         certificate_path=config["certificate_path"],
         certificate=certificate_pem(certificate) if certificate is not None else None,
         fingerprint_sha256=fingerprint(certificate) if certificate is not None else None,
         not_after=planned["not_after"],
         reasons=steps["reasons"],
-        diff=diff(before, after),
-        change=change_record(KIND, config["certificate_path"], steps["action"], before, after),
     )
 
 
-def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR,
-                         api_requests=0)
+def write(config, state, steps, now):
+    """apply() the plan; the certificate in place afterwards. A failed write is named, never a traceback."""
     try:
-        result = run(module)
-    except KeypairError as error:
-        module.fail_json(msg=str(error), api_requests=0)
+        try:
+            return apply(config, state, steps, now)
+        except FileAppeared:
+            # Another org's run of this task made the key a moment earlier: adopt it, as a run that
+            # came second would have. Only the certificate may still need writing.
+            state = read_state(config)
+            return apply(config, state, dict(plan(config, state, now), action=steps["action"]), now)
     except (IOError, OSError) as error:
-        # A write failed after the checks (disk full, a file system that refuses): name the file, no traceback.
-        module.fail_json(msg="Writing the key pair failed: %s%s" % (
-            error.strerror or error, " (%s)" % error.filename if getattr(error, "filename", None) else ""),
-            api_requests=0)
-    module.exit_json(api_requests=0, **result)
+        # A write failed after the checks (disk full, a file system that refuses): name the file.
+        raise LocalFileError("Writing the key pair failed: %s%s" % (
+            error.strerror or error, " (%s)" % error.filename if getattr(error, "filename", None) else ""))
+
+
+def main():
+    SalesforceModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, connection=False).run(run)
 
 
 if __name__ == "__main__":

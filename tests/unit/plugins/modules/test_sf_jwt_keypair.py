@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError, refuse
+from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.modules import sf_jwt_keypair as kp
 
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -49,8 +51,12 @@ def params(key_path, **given):
 
 
 def fake_module(check_mode=False, **given):
+    """What run() uses of SalesforceModule: params, check mode, warn, and the base's own refuse and finish."""
     warnings = []
-    return SimpleNamespace(params=given, check_mode=check_mode, warn=warnings.append, warnings=warnings)
+    module = SimpleNamespace(params=given, check_mode=check_mode, warn=warnings.append, warnings=warnings, _client=None,
+                             refuse=refuse)
+    module.finish = lambda *args, **result: SalesforceModule.finish(module, *args, **result)
+    return module
 
 
 def certificate(private_key, common_name="marketo", not_after=NOW + 700 * DAY):
@@ -172,7 +178,7 @@ def test_reads_an_rsa_key_in_either_pem_format(key):
     (lambda k: kp.certificate_pem(certificate(k)).encode(), ["holds no readable PEM private key"]),
 ])
 def test_unusable_key_files_are_refused_naming_the_path(key, make, words):
-    with pytest.raises(kp.KeypairError) as error:
+    with pytest.raises(InputError) as error:
         kp.load_private_key(make(key), "/etc/sfops/keys/marketo.key")
     message = str(error.value)
     assert message.startswith("private_key_path /etc/sfops/keys/marketo.key ")
@@ -183,7 +189,7 @@ def test_unusable_key_files_are_refused_naming_the_path(key, make, words):
 def test_a_certificate_file_that_is_not_pem_is_refused(key):
     der = certificate(key).public_bytes(serialization.Encoding.DER)
     for data in (b"garbage", der, pem(key)):
-        with pytest.raises(kp.KeypairError) as error:
+        with pytest.raises(InputError) as error:
             kp.load_certificate(data, "/k/marketo.crt")
         assert str(error.value).startswith("certificate_path /k/marketo.crt holds no PEM certificate")
         assert "-----" not in str(error.value)
@@ -358,7 +364,7 @@ def test_an_existing_key_of_another_size_is_kept_with_a_warning(tmp_path, key):
 
 def test_a_garbage_key_fails_and_nothing_is_written(tmp_path):
     key_path = write(tmp_path / "marketo.key", b"garbage")
-    with pytest.raises(kp.KeypairError) as error:
+    with pytest.raises(InputError) as error:
         run(key_path)
     assert str(error.value).startswith("private_key_path %s holds no readable PEM private key" % key_path)
     assert key_path.read_bytes() == b"garbage" and not (tmp_path / "marketo.crt").exists()
@@ -366,7 +372,7 @@ def test_a_garbage_key_fails_and_nothing_is_written(tmp_path):
 
 def test_a_garbage_certificate_fails_before_the_key_is_created(tmp_path):
     write(tmp_path / "marketo.crt", b"garbage")
-    with pytest.raises(kp.KeypairError) as error:
+    with pytest.raises(InputError) as error:
         run(tmp_path / "marketo.key")
     assert "certificate_path %s holds no PEM certificate" % (tmp_path / "marketo.crt") in str(error.value)
     assert not (tmp_path / "marketo.key").exists()
@@ -376,7 +382,7 @@ def test_an_unwritable_directory_fails_before_anything_is_written(tmp_path, monk
     locked = tmp_path / "locked"
     locked.mkdir()
     monkeypatch.setattr(kp.os, "access", lambda path, mode: str(path) != str(locked))
-    with pytest.raises(kp.KeypairError) as error:
+    with pytest.raises(InputError) as error:
         run(locked / "keys" / "marketo.key")
     assert str(error.value) == ("private_key_path {0}/keys/marketo.key: directory {0} is not writable; certificate_path "
                                 "{0}/keys/marketo.crt: directory {0} is not writable".format(locked))
@@ -445,6 +451,26 @@ def test_main_creates(tmp_path, capsys):
     assert result["changed"] is True and result["certificate"].startswith("-----BEGIN CERTIFICATE-----")
     assert result["api_requests"] == 0
     assert "PRIVATE KEY" not in json.dumps(result)
+    assert result["change"]["kind"] == "jwt_certificate" and result["change"]["action"] == "create"
+    assert result["change"]["name"] == str(tmp_path / "k.crt") and "concurrent" not in result["change"]
+    again = run_main(dict(private_key_path=str(tmp_path / "k.key")), capsys)
+    assert again["changed"] is False and again["change"]["action"] == "none" and again["change"]["details"] == []
+
+
+def test_main_takes_no_connection_options(tmp_path, capsys):
+    """It talks to no org: the connection options of the other modules are not its options."""
+    result = run_main(dict(private_key_path=str(tmp_path / "k.key"), instance_url="https://acme.my.salesforce.com"),
+                      capsys)
+    assert result["failed"] is True and "instance_url" in result["msg"] and not (tmp_path / "k.key").exists()
+
+
+def test_a_failed_write_is_named_not_a_traceback(tmp_path, capsys, monkeypatch):
+    def disk_full(path, data, mode, overwrite):
+        raise OSError(28, "No space left on device", path)
+    monkeypatch.setattr(kp, "write_atomic", disk_full)
+    result = run_main(dict(private_key_path=str(tmp_path / "k.key")), capsys)
+    assert result["failed"] is True and result["api_requests"] == 0
+    assert result["msg"] == "Writing the key pair failed: No space left on device (%s)" % (tmp_path / "k.key")
 
 
 def test_a_key_another_org_wrote_a_moment_earlier_is_adopted(tmp_path, monkeypatch):
