@@ -17,7 +17,7 @@ description:
     without indexes (C(sf_integrations -> permission_sets)); this finds the exact entry.
   - Checks types (str, path, bool, int, float, list, dict, raw), C(choices), C(required),
     C(elements) and nested C(options), and reports options the specification does not know,
-    suggesting the closest known name.
+    suggesting the closest known names.
   - Only the keys present in O(_input) are checked at the top level.
 positional: spec
 options:
@@ -53,12 +53,13 @@ _value:
     - "sf_integrations[0].user.usernme: unknown option (did you mean username?)"
 """
 
-import difflib
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import BOOLEANS
+
+from ansible_collections.sfops.integration.plugins.module_utils.org import did_you_mean
 
 TYPE_NAMES = dict(str="a string", path="a path (string)", bool="a boolean", int="an integer", float="a number",
                   list="a list", dict="a dictionary")
@@ -159,9 +160,8 @@ def _check_options(values, options, prefix, errors, strict):
         for name in values:
             if name not in options:
                 path = "%s.%s" % (prefix, name) if prefix else name
-                hints = difflib.get_close_matches(to_text(name), list(options), n=1, cutoff=0.6)
-                hint = " (did you mean %s?)" % hints[0] if hints else ""
-                errors.append("%s: unknown option%s; known: %s" % (path, hint, ", ".join(sorted(options))))
+                errors.append("%s: unknown option%s; known: %s"
+                              % (path, did_you_mean(to_text(name), options), ", ".join(sorted(options))))
 
 
 def argument_errors(values, spec):

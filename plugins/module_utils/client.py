@@ -25,7 +25,7 @@ import re
 import sys
 import time
 import traceback
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 
 from ansible_collections.sfops.integration.plugins.module_utils import connection
@@ -34,6 +34,8 @@ from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     ApiError,
     MissingLibraryError,
     OutcomeUnknownError,
+    PermissionDeniedError,
+    ReadDeniedError,
     RetryableError,
     SalesforceConnectionError,
     SalesforceError,
@@ -60,6 +62,9 @@ COMPOSITE_HEAVY_LIMIT = 5  # query and sObject Collections subrequests per compo
 # A composite reference to an earlier subrequest's answer: @{referenceId.path}.
 REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)\.([^}]+)\}")
 GONE = "ENTITY_IS_DELETED"
+# What a query gets for an object the user may not see at all: "sObject type 'SetupAuditTrail' is not supported"
+# (reference 2.3). The modules' queries name standard objects only, so for them it means no access.
+HIDDEN_OBJECT = "INVALID_TYPE"
 
 
 def missing_libraries() -> list[tuple[str, Optional[str]]]:
@@ -536,6 +541,33 @@ class SalesforceClient:
         for group in batches(subrequests):
             responses.update(self.composite(with_references(group, responses)))
         return responses
+
+    def read_records(self, queries: dict[str, str], subrequests: Iterable[dict] = ()) -> dict[str, Any]:
+        """Run ``queries`` ({referenceId: SOQL}) and other read ``subrequests`` (describes, record GETs) in as few
+        composite requests as the limits allow: {referenceId: every record of the query (later pages fetched)},
+        and the body of each other subrequest.
+
+        What Salesforce refused for lack of access, all of it at once, raises one ReadDeniedError whose ``denied``
+        names each refused referenceId (a module wraps it with what it needs to read); any other failure raises
+        its mapped error.
+        """
+        subs = [self.composite_query(ref, text) for ref, text in queries.items()] + list(subrequests)
+        responses = self.read(subs)
+        denied = {}
+        for sub in subs:
+            ref = sub["referenceId"]
+            item = responses.get(ref) or {}
+            status = item.get("httpStatusCode") or 0
+            if status >= 300:
+                error = classify_api_error(status, item.get("body"), action="read", resource=ref)
+                if isinstance(error, PermissionDeniedError) or (ref in queries and error.error_code == HIDDEN_OBJECT):
+                    denied[ref] = error
+        if denied:
+            raise ReadDeniedError(denied)
+        found = {}
+        for ref in (sub["referenceId"] for sub in subs):
+            found[ref] = self.composite_records(responses, ref) if ref in queries else self.composite_body(responses, ref)
+        return found
 
     def write(self, subrequests: list[dict], action: str, labels: Optional[dict] = None,
               find_existing: Optional[Callable[[], Any]] = None) -> dict:

@@ -24,6 +24,9 @@ INTEGRATION_USER_LICENSE = "Salesforce Integration"
 ADMIN_PROFILE = "System Administrator"
 # The option value that means "no license" (sf_permission_set's license).
 NO_LICENSE = "none"
+# A permission set license by the name an option gives (its API name or its label), for a composite read
+# (soql.soql fills in the name; a later subrequest reads the record through @{<ref>.records[0].Id}).
+LICENSE_QUERY = "SELECT Id FROM PermissionSetLicense WHERE DeveloperName = {0} OR MasterLabel = {0} LIMIT 1"
 
 
 # ---- ids ---------------------------------------------------------------------------------------------
@@ -168,11 +171,18 @@ def admin_grade_reasons(profile: dict) -> list[str]:
     return reasons
 
 
+def is_integration_user(license_name: Optional[str], api_only: bool) -> bool:
+    """A dedicated integration user: on the Salesforce Integration user license, or API Only User (through its
+    profile or a permission set). Whether its rights are fit for one is another question (is_integration_profile);
+    the audit reports integration users with admin-grade rights."""
+    return license_name == INTEGRATION_USER_LICENSE or bool(api_only)
+
+
 def is_integration_profile(profile: dict, license_name: Optional[str]) -> bool:
-    """A profile fit for integration users: on the Salesforce Integration user license or API Only User,
+    """A profile fit for integration users: one that makes its users integration users (is_integration_user),
     and not admin-grade (see admin_grade_reasons). ``license_name`` is the name of the profile's user license.
 
     The admin-grade permissions are read only when the profile row carries them (``Permissions<Name>``).
     """
-    api_profile = license_name == INTEGRATION_USER_LICENSE or bool(profile.get("PermissionsApiUserOnly"))
+    api_profile = is_integration_user(license_name, bool(profile.get("PermissionsApiUserOnly")))
     return api_profile and not admin_grade_reasons(profile)

@@ -248,9 +248,15 @@ import datetime
 import re
 
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.errors import PermissionDeniedError
+from ansible_collections.sfops.integration.plugins.module_utils.errors import PermissionDeniedError, ReadDeniedError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
-from ansible_collections.sfops.integration.plugins.module_utils.org import INTEGRATION_USER_LICENSE, admin_grade_reasons
+from ansible_collections.sfops.integration.plugins.module_utils.org import (
+    INTEGRATION_USER_LICENSE,
+    admin_grade_reasons,
+    id15,
+    is_integration_user,
+    seats as org_seats,  # Audit.seats is the audit's check
+)
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import ADMIN_PROFILE_PERMISSIONS
 from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
 
@@ -312,7 +318,6 @@ NEEDS = dict(
     user_licenses="UserLicense (seats)",
     permission_set_licenses="PermissionSetLicense (seats)",
 )
-ACCESS_CODES = ("INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INVALID_TYPE")
 LOGIN_HISTORY_PERMISSION = "Monitor Login History (MonitorLoginHistory) or Manage Users (ManageUsers)"
 
 ARGUMENT_SPEC = dict(
@@ -370,39 +375,28 @@ def _fields(prefix):
 
 
 def queries(window_days):
-    """The seven queries of the audit, by reference id: five in the first composite request, two in the second."""
-    return [
-        dict(
-            users="SELECT Id, Username, Name, IsActive, CreatedDate, LastLoginDate, LastPasswordChangeDate, ProfileId, "
-                  "Profile.Name, Profile.UserLicense.Name, %s FROM User WHERE UserType = 'Standard'" % _fields("Profile."),
-            # Every real permission set and group assignment (profile-owned sets come through the users' profiles).
-            assignments="SELECT AssigneeId, PermissionSetId, PermissionSetGroupId, PermissionSet.Name, "
-                        "PermissionSet.Label, PermissionSetGroup.DeveloperName, %s FROM PermissionSetAssignment "
-                        "WHERE (PermissionSetId = null OR PermissionSet.IsOwnedByProfile = false) "
-                        "AND (ExpirationDate = null OR ExpirationDate > TODAY)" % _fields("PermissionSet."),
-            # LoginTime is one of the few filterable LoginHistory fields (oauth reference B.1).
-            logins=soql("SELECT UserId, LoginTime, LoginType, LoginSubType, Status, Application, ApiType, ApiVersion, "
-                        "SourceIp FROM LoginHistory WHERE LoginTime >= LAST_N_DAYS:{:literal}", int(window_days)),
-            setup_changes=soql("SELECT Action, Section, Display, CreatedDate, CreatedById, CreatedBy.Username, "
-                               "DelegateUser FROM SetupAuditTrail WHERE CreatedDate >= LAST_N_DAYS:{:literal} "
-                               "ORDER BY CreatedDate DESC", int(window_days)),
-            organization="SELECT Id, Name, IsSandbox, OrganizationType FROM Organization",
-        ),
-        dict(
-            user_licenses=soql("SELECT Id, Name, TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = {}",
-                               INTEGRATION_USER_LICENSE),
-            permission_set_licenses=soql("SELECT Id, DeveloperName, MasterLabel, TotalLicenses, UsedLicenses "
-                                         "FROM PermissionSetLicense WHERE DeveloperName = {}", API_INTEGRATION_PSL),
-        ),
-    ]
-
-
-def _error_code(body):
-    errors = body if isinstance(body, list) else [body]
-    for error in errors:
-        if isinstance(error, dict):
-            return error.get("errorCode") or error.get("statusCode")
-    return None
+    """The seven queries of the audit, by reference id (the client sends them in two composite requests: at most five
+    queries go in one)."""
+    return dict(
+        users="SELECT Id, Username, Name, IsActive, CreatedDate, LastLoginDate, LastPasswordChangeDate, ProfileId, "
+              "Profile.Name, Profile.UserLicense.Name, %s FROM User WHERE UserType = 'Standard'" % _fields("Profile."),
+        # Every real permission set and group assignment (profile-owned sets come through the users' profiles).
+        assignments="SELECT AssigneeId, PermissionSetId, PermissionSetGroupId, PermissionSet.Name, "
+                    "PermissionSet.Label, PermissionSetGroup.DeveloperName, %s FROM PermissionSetAssignment "
+                    "WHERE (PermissionSetId = null OR PermissionSet.IsOwnedByProfile = false) "
+                    "AND (ExpirationDate = null OR ExpirationDate > TODAY)" % _fields("PermissionSet."),
+        # LoginTime is one of the few filterable LoginHistory fields (oauth reference B.1).
+        logins=soql("SELECT UserId, LoginTime, LoginType, LoginSubType, Status, Application, ApiType, ApiVersion, "
+                    "SourceIp FROM LoginHistory WHERE LoginTime >= LAST_N_DAYS:{:literal}", int(window_days)),
+        setup_changes=soql("SELECT Action, Section, Display, CreatedDate, CreatedById, CreatedBy.Username, "
+                           "DelegateUser FROM SetupAuditTrail WHERE CreatedDate >= LAST_N_DAYS:{:literal} "
+                           "ORDER BY CreatedDate DESC", int(window_days)),
+        organization="SELECT Id, Name, IsSandbox, OrganizationType FROM Organization",
+        user_licenses=soql("SELECT Id, Name, TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = {}",
+                           INTEGRATION_USER_LICENSE),
+        permission_set_licenses=soql("SELECT Id, DeveloperName, MasterLabel, TotalLicenses, UsedLicenses "
+                                     "FROM PermissionSetLicense WHERE DeveloperName = {}", API_INTEGRATION_PSL),
+    )
 
 
 def read_org(client, window_days):
@@ -410,21 +404,13 @@ def read_org(client, window_days):
 
     A query the user may not run fails the audit naming the permission it needs (every such query at once).
     """
-    rows, refused = {}, []
-    for group in queries(window_days):
-        responses = client.composite([client.composite_query(ref, text) for ref, text in group.items()])
-        for ref in group:
-            item = responses.get(ref) or {}
-            if (item.get("httpStatusCode") or 0) >= 300 and _error_code(item.get("body")) in ACCESS_CODES:
-                refused.append(NEEDS[ref])
-                continue
-            rows[ref] = client.composite_records(responses, ref)
-    if refused:
+    try:
+        return client.read_records(queries(window_days))
+    except ReadDeniedError as error:
         raise PermissionDeniedError(
             "The user this audit runs as may not read everything the audit needs; nothing was changed. Missing: %s. "
             "Give it these read-only permissions (see the README, Audit, for a permission set the collection can "
-            "create)." % "; ".join(refused), status=403, error_code="INSUFFICIENT_ACCESS")
-    return rows
+            "create)." % "; ".join(NEEDS[ref] for ref in error.denied), status=403, error_code="INSUFFICIENT_ACCESS")
 
 
 # ---- the readable state: users with their effective rights -------------------------------------------------
@@ -483,7 +469,7 @@ def build_users(rows):
         user["permissions"] |= _enabled(permission_set)
     for user in users.values():
         user["api_only"] = "ApiUserOnly" in user["permissions"]
-        user["integration"] = user["license"] == INTEGRATION_USER_LICENSE or user["api_only"]
+        user["integration"] = is_integration_user(user["license"], user["api_only"])
         user["logins"] = []
     return users
 
@@ -753,7 +739,7 @@ class Audit:
         ids = {}
         for user in self.users.values():
             if user["integration"]:
-                ids.update({user["id"][:15]: user["id"], user["id"].lower(): user["id"]})
+                ids.update({id15(user["id"]): user["id"], user["id"].lower(): user["id"]})
         pattern = re.compile("|".join("(?<![A-Za-z0-9_.@])%s(?![A-Za-z0-9_])" % re.escape(t)
                                       for t in sorted(tokens, key=len, reverse=True)), re.I)
         per_user = {}
@@ -778,10 +764,10 @@ class Audit:
     def seats(self):
         out = []
         for row in self.rows.get("user_licenses") or []:
-            out.append(dict(license=row.get("Name"), kind="user_license", **_seats(row)))
+            out.append(dict(license=row.get("Name"), kind="user_license", **org_seats(row)))
         for row in self.rows.get("permission_set_licenses") or []:
             out.append(dict(license=row.get("MasterLabel") or row.get("DeveloperName"), kind="permission_set_license",
-                            **_seats(row)))
+                            **org_seats(row)))
         for seat in out:
             if seat["total"] and not seat["available"]:
                 self.add("no_free_seats", "low", None, "No %s left (%d of %d used)" % (
@@ -886,11 +872,6 @@ class Audit:
                         setup_changes=len(self.rows.get("setup_changes") or [])),
             excluded_users=sorted(name for name in self.excluded if name in self.by_name),
         )
-
-
-def _seats(row):
-    total, used = row.get("TotalLicenses") or 0, row.get("UsedLicenses") or 0
-    return dict(total=total, used=used, available=max(0, total - used))
 
 
 def org_view(rows):

@@ -157,7 +157,7 @@ api_requests:
 import re
 
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.errors import PermissionDeniedError, classify_api_error
+from ansible_collections.sfops.integration.plugins.module_utils.errors import PermissionDeniedError, ReadDeniedError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import (
     INTEGRATION_USER_LICENSE,
@@ -247,32 +247,22 @@ def option_problems(params):
 # ---- reading -----------------------------------------------------------------------------------------
 
 
-def _refused(responses, refs):
-    """Refuse the export, naming what it needs, when the user may not read some of it (an access error code)."""
-    refused = []
-    for ref in refs:
-        item = responses.get(ref) or {}
-        status = item.get("httpStatusCode") or 0
-        if status >= 300:
-            what = READS.get(ref) or READS["sets"]  # sets1, sets2...: more fields of the sets
-            error = classify_api_error(status, item.get("body"), action="read", resource=what)
-            if isinstance(error, PermissionDeniedError):
-                refused.append((what, error))
-    if refused:
-        names = sorted(set(name for name, _error in refused))
+def _read(client, queries, subrequests=()):
+    """client.read_records; refused for lack of access, the export fails naming what it needs."""
+    try:
+        return client.read_records(queries, subrequests)
+    except ReadDeniedError as error:
+        names = sorted(set(READS.get(ref) or READS["sets"] for ref in error.denied))  # sets1, sets2...: more fields
         raise PermissionDeniedError("The user this export runs as may not read %s; nothing was changed. It needs %s. (%s)"
-                                    % (", ".join(names), NEEDED, refused[0][1]))
+                                    % (", ".join(names), NEEDED, next(iter(error.denied.values()))),
+                                    status=error.status, error_code=error.error_code)
 
 
 def read_org(client):
     """({reference: records}, the PermissionSet catalogue): everything the export needs, in two composite requests
     (one for an org without integration users), plus the later pages of large results."""
-    subs = [client.composite_query(ref, text) for ref, text in FIRST_READ.items()]
-    subs.append(client.composite_describe("describe", "PermissionSet"))
-    responses = client.read(subs)
-    _refused(responses, list(FIRST_READ) + ["describe"])
-    rows = dict((ref, client.composite_records(responses, ref)) for ref in FIRST_READ)
-    catalogue = SystemPermissionCatalogue(client.composite_body(responses, "describe", resource="PermissionSet"))
+    rows = _read(client, FIRST_READ, [client.composite_describe("describe", "PermissionSet")])
+    catalogue = SystemPermissionCatalogue(rows.pop("describe"))
     users = dict((u["Id"], u) for u in rows["users"] + rows["api_only_users"])
     rows["users"] = sorted(users.values(), key=lambda u: (u.get("Username") or "").lower())
     set_ids, group_ids = set(), set()
@@ -294,10 +284,7 @@ def read_org(client):
         second["groups"] = soql(GROUP_SELECT, ids=sorted(group_ids))
     rows.update(sets=[], groups=[])
     if set_ids or group_ids:
-        responses = client.read([client.composite_query(ref, text) for ref, text in second.items()])
-        _refused(responses, list(second))
-        for ref in second:
-            rows[ref] = client.composite_records(responses, ref)
+        rows.update(_read(client, second))
         for index in range(1, len(chunks)):  # the fields that did not fit the first query, set by set
             more = dict((record["Id"], record) for record in rows.pop("sets%d" % index, []))
             for record in rows["sets"]:

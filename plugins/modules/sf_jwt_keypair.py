@@ -358,13 +358,13 @@ def load_private_key(data, path):
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
         raise InputError("private_key_path %s holds an encrypted private key; keys with a passphrase are not "
-                           "supported%s" % (path, kept))
+                         "supported%s" % (path, kept))
     except (ValueError, UnsupportedAlgorithm):
         raise InputError("private_key_path %s holds no readable PEM private key%s" % (path, kept))
     if not isinstance(key, rsa.RSAPrivateKey):
         kind = type(key).__name__.lstrip("_").replace("PrivateKey", "") or "non-RSA"
         raise InputError("private_key_path %s holds a %s private key, but the JWT bearer flow signs with RS256 "
-                           "and needs an RSA key%s" % (path, kind, kept))
+                         "and needs an RSA key%s" % (path, kind, kept))
     return key
 
 
@@ -374,7 +374,7 @@ def load_certificate(data, path):
         return x509.load_pem_x509_certificate(data)
     except ValueError:
         raise InputError("certificate_path %s holds no PEM certificate; it is left as it is and nothing was "
-                           "written. Move it away to get a new certificate" % path)
+                         "written. Move it away to get a new certificate" % path)
 
 
 def read_state(config):

@@ -117,8 +117,13 @@ api_requests:
   returned: always
   type: int
   sample: 1
+change:
+  description: The change record (kind V(session), the org's URL as name); its action is always V(none).
+  returned: success
+  type: dict
 """
 
+from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 
 
@@ -133,7 +138,8 @@ def run(module):
     # A token passed in is a no_log option value, and AnsibleModule masks such values in results.
     # Returning it is the point of this module; the action plugin hides the whole result instead.
     module.ansible.no_log_values.discard(session.access_token)
-    return dict(
+    return module.finish(
+        change_record("session", session.instance_url, NO_CHANGE), {}, {},
         instance_url=session.instance_url,
         access_token=session.access_token,
         api_version=client.api_version,

@@ -201,7 +201,7 @@ import re
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError, PermissionDeniedError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
-from ansible_collections.sfops.integration.plugins.module_utils.org import unknown_message
+from ansible_collections.sfops.integration.plugins.module_utils.org import LICENSE_QUERY, unknown_message
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
     OBJECT_ACCESS_FIELDS,
     OBJECT_ACCESS_ORDER,
@@ -243,7 +243,6 @@ QUERIES = dict(
 )
 OBJECT_FILTER = " AND SobjectType IN {objects}"
 SETS_QUERY = "SELECT Id, %s FROM PermissionSet WHERE Id IN (" + ASSIGNED_SETS + ")"
-LICENSE_QUERY = "SELECT Id FROM PermissionSetLicense WHERE DeveloperName = {0} OR MasterLabel = {0} LIMIT 1"
 LICENSES_QUERY = "SELECT DeveloperName, MasterLabel FROM PermissionSetLicense"
 
 
@@ -269,16 +268,13 @@ def option_problems(params):
 def first_read(client, params):
     """The user, its assignments, licenses, object and field rows and the describe: one composite request."""
     values = dict(username=params["username"].strip(), objects=[o.strip() for o in params.get("objects") or []])
-    subs = []
+    queries = {}
     for ref, text in QUERIES.items():
         if ref in ("objects", "fields") and values["objects"]:
             text += OBJECT_FILTER
-        subs.append(client.composite_query(ref, soql(text, **values)))
-    subs.append(client.composite_describe("describePermissionSet", "PermissionSet"))
-    responses = client.read(subs)
-    rows = dict((ref, client.composite_records(responses, ref)) for ref in QUERIES)
-    describe = client.composite_body(responses, "describePermissionSet", action="describe", resource="PermissionSet")
-    return rows, SystemPermissionCatalogue(describe)
+        queries[ref] = soql(text, **values)
+    rows = client.read_records(queries, [client.composite_describe("describePermissionSet", "PermissionSet")])
+    return rows, SystemPermissionCatalogue(rows.pop("describePermissionSet"))
 
 
 def second_read(client, params, catalogue):

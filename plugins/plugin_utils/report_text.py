@@ -7,11 +7,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 
-def render(filter_name, format, renderers):
+def render(filter_name: str, format: str, renderers: Mapping[str, Callable[[], Any]]) -> Any:
     """The report in ``format``: the named renderer's output (renderers: format -> function of no argument);
     an unknown format fails naming the formats the filter has."""
     if format not in renderers:
@@ -21,12 +24,12 @@ def render(filter_name, format, renderers):
     return renderers[format]()
 
 
-def escape(text):
+def escape(text: Any) -> str:
     """A value safe in a Markdown table cell."""
     return to_text(text).replace("|", "\\|").replace("\n", " ")
 
 
-def text_table(rows):
+def text_table(rows: Sequence[Sequence[str]]) -> list[str]:
     """Aligned lines of ``rows`` (header first, totals last), with a rule under the header and above the totals."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
@@ -35,13 +38,13 @@ def text_table(rows):
     return lines
 
 
-def markdown_table(header, rows):
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     """A Markdown table: the header, its rule and one line per row (cells escaped)."""
     lines = ["| %s |" % " | ".join(header), "|%s|" % "|".join(["---"] * len(header))]
     return lines + ["| %s |" % " | ".join(escape(cell) for cell in row) for row in rows]
 
 
-def org_heading(record):
+def org_heading(record: Mapping[str, Any]) -> list[str]:
     """The lines that open one org's section: its inventory name, then name, id and kind when known."""
     lines = ["", "## %s" % record.get("org")]
     about = [record.get("org_name"), record.get("org_id"),

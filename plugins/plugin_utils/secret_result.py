@@ -12,16 +12,18 @@ keeps every value.
 
 from __future__ import annotations
 
+from typing import Any, Optional
+
 from ansible.plugins.action import ActionBase
 
 
 class SecretResultAction(ActionBase):
     """Set SECRET_KEYS to the result keys that hold secrets."""
 
-    SECRET_KEYS = ()
+    SECRET_KEYS: tuple[str, ...] = ()
     _supports_check_mode = True
 
-    def run(self, tmp=None, task_vars=None):
+    def run(self, tmp: Optional[str] = None, task_vars: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         result.update(self._execute_module(module_name=self._task.resolved_action, module_args=self._task.args,
                                            task_vars=task_vars))

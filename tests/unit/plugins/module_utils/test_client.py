@@ -8,6 +8,8 @@ import pytest
 import requests
 import urllib3.exceptions
 
+from module_stubs import StubClient, soql_of
+
 from ansible_collections.sfops.integration.plugins.module_utils import client as client_mod
 from ansible_collections.sfops.integration.plugins.module_utils import connection, errors
 from ansible_collections.sfops.integration.plugins.module_utils.rest import HttpError
@@ -418,6 +420,57 @@ class TestFailures:
         with pytest.raises(errors.ApiError, match="INVALID_FIELD"):
             client.composite_body(responses, "org")
         assert client.optional_body(responses, "org") is None
+
+
+class TestReadRecords:
+    """read_records: queries and other reads in as few composite requests as the limits allow; refusals named together."""
+
+    QUERIES = dict(("q%d" % i, "SELECT Id FROM User LIMIT %d" % (i + 1)) for i in range(7))
+
+    @staticmethod
+    def client(refused=None, more=False):
+        refused = refused or {}
+
+        def answer(sub):
+            ref = sub["referenceId"]
+            if ref in refused:
+                status, code = refused[ref]
+                return status, [dict(errorCode=code, message="refused")]
+            if soql_of(sub) is None:
+                return 200, dict(name=ref)
+            return 200, dict(done=not more, records=[dict(Id=ref)], nextRecordsUrl="/next" if more else None)
+        return StubClient(answer)
+
+    def test_queries_and_describes_in_two_composite_requests(self):
+        client = self.client()
+        found = client.read_records(self.QUERIES, [client.composite_describe("d", "User")])
+        assert [len(group) for group in client.composites] == [5, 3]  # at most five queries a request, in order
+        assert found["q6"] == [dict(Id="q6")] and found["d"] == dict(name="d") and list(found)[:7] == list(self.QUERIES)
+
+    def test_later_pages_are_fetched(self):
+        client = self.client(more=True)
+        client.call = lambda func, **kwargs: dict(done=True, records=[dict(Id="later")])  # the nextRecordsUrl request
+        assert client.read_records(dict(q="SELECT Id FROM User")) == dict(q=[dict(Id="q"), dict(Id="later")])
+
+    def test_every_read_refused_for_lack_of_access_is_named_at_once(self):
+        client = self.client(refused=dict(q1=(403, "INSUFFICIENT_ACCESS"), q4=(400, "INVALID_TYPE"),
+                                          d=(403, "INSUFFICIENT_ACCESS_OR_READONLY")))
+        with pytest.raises(errors.ReadDeniedError) as caught:
+            client.read_records(self.QUERIES, [client.composite_describe("d", "User")])
+        assert list(caught.value.denied) == ["q1", "q4", "d"]
+        assert isinstance(caught.value, errors.PermissionDeniedError) and caught.value.error_code == "INSUFFICIENT_ACCESS"
+        assert "Salesforce refused to read q1 (HTTP 403): INSUFFICIENT_ACCESS: refused" in caught.value.message
+
+    def test_other_failures_raise_their_own_error(self):
+        client = self.client(refused=dict(q2=(400, "INVALID_FIELD")))
+        with pytest.raises(errors.ApiError) as caught:
+            client.read_records(self.QUERIES)
+        assert not isinstance(caught.value, errors.PermissionDeniedError) and "INVALID_FIELD" in caught.value.message
+
+    def test_an_unknown_type_in_a_describe_is_no_access_question(self):
+        client = self.client(refused=dict(d=(404, "NOT_FOUND")))
+        with pytest.raises(errors.NotFoundError):
+            client.read_records({}, [client.composite_describe("d", "Nope__c")])
 
 
 class CollectionsApi:

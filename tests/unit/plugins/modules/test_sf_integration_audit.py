@@ -5,7 +5,9 @@ import re
 
 import pytest
 
-from ansible_collections.sfops.integration.plugins.module_utils.errors import PermissionDeniedError
+from module_stubs import StubClient, fake_module, page
+
+from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, PermissionDeniedError
 from ansible_collections.sfops.integration.plugins.modules import sf_integration_audit as audit
 
 NOW = datetime.datetime(2026, 3, 15, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -105,54 +107,58 @@ def test_severity_names_ignore_case():
 # ---- queries and requests ---------------------------------------------------------------------------------------
 
 
-def test_queries_fit_two_composite_requests_and_filter_login_history_on_login_time_only():
-    first, second = audit.queries(45)
-    assert len(first) <= 5 and len(second) <= 5
-    where = first["logins"].split(" WHERE ", 1)[1]
+def test_queries_filter_login_history_on_login_time_only():
+    queries = audit.queries(45)
+    where = queries["logins"].split(" WHERE ", 1)[1]
     assert re.findall(r"\b([A-Za-z]+)\s*(?:=|>=|<=|<|>|!=|IN|LIKE)", where) == ["LoginTime"]
-    assert "LAST_N_DAYS:45" in first["logins"] and "LAST_N_DAYS:45" in first["setup_changes"]
-    for text in list(first.values()) + list(second.values()):
+    assert "LAST_N_DAYS:45" in queries["logins"] and "LAST_N_DAYS:45" in queries["setup_changes"]
+    for text in queries.values():
         assert not re.search(r"\b(COUNT|MAX|MIN|SUM|GROUP BY)\b", text, re.I)
 
 
-class FakeClient:
-    def __init__(self, failing=()):
-        self.failing = failing
-        self.composites = 0
-
-    def composite_query(self, ref, text):
-        return dict(referenceId=ref, text=text)
-
-    def composite(self, subrequests):
-        self.composites += 1
-        out = {}
-        for sub in subrequests:
-            if sub["referenceId"] in self.failing:
-                code = self.failing[sub["referenceId"]]
-                out[sub["referenceId"]] = dict(httpStatusCode=403, body=[dict(errorCode=code, message="no")])
-            else:
-                out[sub["referenceId"]] = dict(httpStatusCode=200, body=dict(done=True, records=[dict(ref=sub["referenceId"])]))
-        return out
-
-    def composite_records(self, responses, ref):
-        return responses[ref]["body"]["records"]
+def org_client(data=None, failing=()):
+    """The client answering the audit's queries from ``data`` ({reference: records}); ``failing`` {reference: code}."""
+    def answer(sub):
+        ref = sub["referenceId"]
+        if ref in failing:
+            return 403 if failing[ref].startswith("INSUFFICIENT") else 400, [dict(errorCode=failing[ref], message="no")]
+        return 200, page((data or {}).get(ref, [dict(ref=ref)]))
+    return StubClient(answer)
 
 
 def test_read_org_is_two_composite_requests():
-    client = FakeClient()
+    client = org_client()
     data = audit.read_org(client, 30)
-    assert client.composites == 2
+    assert len(client.composites) == 2 and [len(c) for c in client.composites] == [5, 2]  # five queries a request
     assert set(data) == {"users", "assignments", "logins", "setup_changes", "organization", "user_licenses",
                          "permission_set_licenses"}
+    assert data["logins"] == [dict(ref="logins")]
 
 
 def test_every_refused_query_is_named_with_its_permission():
-    client = FakeClient(failing=dict(setup_changes="INSUFFICIENT_ACCESS", assignments="INVALID_TYPE"))
+    client = org_client(failing=dict(setup_changes="INSUFFICIENT_ACCESS", assignments="INVALID_TYPE"))
     with pytest.raises(PermissionDeniedError) as caught:
         audit.read_org(client, 30)
     message = caught.value.message
     assert "SetupAuditTrail (setup changes): View Setup and Configuration (ViewSetup)" in message
     assert "PermissionSetAssignment" in message and "README" in message
+    assert message.index("PermissionSetAssignment") < message.index("SetupAuditTrail")  # in the order of the reads
+
+
+def test_another_failed_query_is_not_taken_for_missing_access():
+    with pytest.raises(ApiError) as caught:
+        audit.read_org(org_client(failing=dict(logins="INVALID_FIELD")), 30)
+    assert not isinstance(caught.value, PermissionDeniedError) and "INVALID_FIELD" in caught.value.message
+
+
+def test_the_change_record_says_nothing_changes():
+    data = rows([user_row("m", "m@x.com")])
+    module = fake_module(params(), org_client(data))
+    result = audit.run(module)
+    assert result["changed"] is False and result["org"]["name"] == "Acme"
+    assert result["change"] == dict(kind="integration_audit", name="Acme", action="none", details=[], added=0, removed=0,
+                                    attributes=[])
+    assert result["diff"] == dict(before={}, after={}) and result["seats"][0]["available"] == 3
 
 
 # ---- parsing ---------------------------------------------------------------------------------------------------

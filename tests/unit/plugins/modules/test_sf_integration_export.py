@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.sfops.integration.plugins.module_utils.errors import PermissionDeniedError
+from module_stubs import StubClient, fake_module, page, soql_of
+
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError, PermissionDeniedError
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import SystemPermissionCatalogue
 from ansible_collections.sfops.integration.plugins.module_utils.soql import FIELDS_PER_QUERY
 from ansible_collections.sfops.integration.plugins.modules import sf_integration_export as export
@@ -12,11 +14,6 @@ API_PROFILE = dict(Name="Minimum Access - API Only Integrations", UserLicense=di
                    PermissionsApiUserOnly=True)
 CATALOGUE = SystemPermissionCatalogue(dict(fields=[
     dict(name="Permissions" + name, type="boolean", label=name) for name in ("ApiEnabled", "ConvertLeads", "ModifyAllData")]))
-
-
-def page(records):
-    records = list(records)
-    return dict(totalSize=len(records), done=True, records=records)
 
 
 def user(user_id, username, sets=(), groups=(), psls=(), profile=None, active=True, **fields):
@@ -137,50 +134,31 @@ def test_option_problems():
     assert "mfa_waiver_permission_set" in export.option_problems(dict(mfa_waiver_permission_set=" "))[0]
 
 
-class FakeClient:
-    """Answers composite reads from {reference: records}; counts the composite requests."""
+def export_client(answers, refused=(), describe_fields=("PermissionsApiEnabled",)):
+    """The client answering the export's reads from {reference: records}; ``refused`` reads get INSUFFICIENT_ACCESS."""
+    def answer(sub):
+        ref = sub["referenceId"]
+        if ref in refused:
+            return 403, [dict(errorCode="INSUFFICIENT_ACCESS", message="no")]
+        if soql_of(sub) is None:
+            return 200, dict(fields=[dict(name=name, type="boolean") for name in describe_fields])
+        return 200, page(answers.get(ref, []))
+    return StubClient(answer)
 
-    def __init__(self, answers, refused=()):
-        self.answers, self.refused, self.composites = answers, set(refused), []
 
-    def composite_query(self, ref, text):
-        return dict(referenceId=ref, query=text)
-
-    def composite_describe(self, ref, sobject):
-        return dict(referenceId=ref, describe=sobject)
-
-    def read(self, subs):
-        self.composites.append(subs)
-        out = {}
-        for sub in subs:
-            ref = sub["referenceId"]
-            if ref in self.refused:
-                out[ref] = dict(httpStatusCode=403, body=[dict(errorCode="INSUFFICIENT_ACCESS", message="no")])
-            elif "describe" in sub:
-                out[ref] = dict(httpStatusCode=200, body=dict(fields=[dict(name="PermissionsApiEnabled", type="boolean")]))
-            else:
-                out[ref] = dict(httpStatusCode=200, body=page(self.answers.get(ref, [])))
-        return out
-
-    def composite_body(self, responses, ref, **_kwargs):
-        return responses[ref]["body"]
-
-    def composite_records(self, responses, ref):
-        return responses[ref]["body"]["records"]
-
-    def more_records(self, child):
-        return list((child or {}).get("records") or [])
+def queries_sent(client, index):
+    return dict((sub["referenceId"], soql_of(sub)) for sub in client.composites[index])
 
 
 def test_reads_one_composite_without_users_and_two_with():
-    empty = FakeClient(dict(organization=[dict(Id="00D1", Name="Acme")]))
+    empty = export_client(dict(organization=[dict(Id="00D1", Name="Acme")]))
     export.read_org(empty)
     assert len(empty.composites) == 1
-    client = FakeClient(dict(users=[user("005A", "a@acme.example", sets=["0PS1"], groups=["0PG1"])],
-                             api_only_users=[user("005A", "a@acme.example", sets=["0PS1"], groups=["0PG1"])]))
+    client = export_client(dict(users=[user("005A", "a@acme.example", sets=["0PS1"], groups=["0PG1"])],
+                                api_only_users=[user("005A", "a@acme.example", sets=["0PS1"], groups=["0PG1"])]))
     data, _catalogue = export.read_org(client)
     assert len(client.composites) == 2 and len(data["users"]) == 1  # found by both queries, once
-    second = dict((sub["referenceId"], sub["query"]) for sub in client.composites[1])
+    second = queries_sent(client, 1)
     assert sorted(second) == ["groups", "licenses", "sets", "user_licenses"]
     assert "Id IN ('0PS1')" in second["sets"] and "PermissionsApiEnabled" in second["sets"]
     assert "0PSprofile" not in second["sets"] and "Id IN ('0PG1')" in second["groups"]
@@ -189,32 +167,38 @@ def test_reads_one_composite_without_users_and_two_with():
 def test_a_user_without_view_setup_is_told_what_it_needs():
     with pytest.raises(PermissionDeniedError, match="may not read users and their assignments; nothing was changed. "
                                                     "It needs API Enabled and View Setup and Configuration"):
-        export.read_org(FakeClient({}, refused=["users", "api_only_users"]))
+        export.read_org(export_client({}, refused=["users", "api_only_users"]))
 
 
-class ManyPermissionsClient(FakeClient):
-    """A PermissionSet describe with as many system permissions as a real org has (hundreds)."""
-
-    FIELDS = ["Permissions%s%03d" % ("X" * 20, i) for i in range(500)]
-
-    def read(self, subs):
-        out = super().read(subs)
-        for sub in subs:
-            if "describe" in sub:
-                out[sub["referenceId"]]["body"] = dict(fields=[dict(name=name, type="boolean") for name in self.FIELDS])
-        return out
+MANY_FIELDS = ["Permissions%s%03d" % ("X" * 20, i) for i in range(500)]  # as many as a real org has (hundreds)
 
 
 def test_a_real_org_s_hundreds_of_permissions_are_read_in_short_queries_and_merged():
-    first, last = ManyPermissionsClient.FIELDS[0], ManyPermissionsClient.FIELDS[-1]
-    client = ManyPermissionsClient(dict(
+    first, last = MANY_FIELDS[0], MANY_FIELDS[-1]
+    client = export_client(dict(
         users=[user("005A", "a@acme.example", sets=["0PS1"])],
         sets=[dict(Id="0PS1", Name="Sync", **{first: True})],
-        sets2=[dict(Id="0PS1", **{last: True})]))
+        sets2=[dict(Id="0PS1", **{last: True})]), describe_fields=MANY_FIELDS)
     data, _catalogue = export.read_org(client)
-    second = dict((sub["referenceId"], sub["query"]) for sub in client.composites[1])
+    second = queries_sent(client, 1)
     assert len(client.composites) == 2 and sorted(ref for ref in second if ref.startswith("sets")) == ["sets", "sets1", "sets2"]
     assert all(len(text) < FIELDS_PER_QUERY + 1000 for text in second.values())  # field names plus the query's frame
     [merged] = data["sets"]
     assert merged[first] is True and merged[last] is True and merged["Name"] == "Sync"
     assert "sets1" not in data and "sets2" not in data
+
+
+def test_the_change_record_says_nothing_changes():
+    client = export_client(dict(users=[user("005A", "a@acme.example")], organization=[dict(Id="00D1", Name="Acme")]))
+    result = export.run(fake_module(dict(mfa_waiver_permission_set="Integration_MFA_Waiver"), client))
+    assert result["changed"] is False and result["org"]["name"] == "Acme"
+    assert result["change"] == dict(kind="integration_export", name="Acme", action="none", details=[], added=0, removed=0,
+                                    attributes=[])
+    assert result["diff"] == dict(before={}, after={})
+
+
+def test_a_bad_option_is_refused_before_any_request():
+    client = export_client({})
+    with pytest.raises(InputError, match="mfa_waiver_permission_set must name a permission set"):
+        export.run(fake_module(dict(mfa_waiver_permission_set=" "), client))
+    assert client.composites == []
