@@ -64,3 +64,23 @@ def test_secrets_are_masked_in_results(capsys):
     result = run_module(dict(username="u@x.com", password="s3cret-pw", name="s3cret-pw"),
                         lambda module: dict(echo=module.params["name"]), capsys)
     assert "s3cret-pw" not in json.dumps(result)
+
+
+def test_a_module_without_an_org_has_no_connection_options_and_no_client(capsys, monkeypatch):
+    monkeypatch.setattr(module_mod, "missing_libraries", lambda: [("requests", "Traceback")])  # not needed without an org
+
+    def run(module):
+        assert "instance_url" not in module.params and "username" not in module.params
+        return module.finish(change_record("file", "/k.crt", "none"), {}, {})
+    with patch_module_args(dict(name="n")):
+        with pytest.raises(SystemExit):
+            module_mod.SalesforceModule(argument_spec=dict(name=dict(type="str")), connection=False).run(run)
+    result = json.loads(capsys.readouterr().out)
+    assert result["change"]["action"] == "none" and result["api_requests"] == 0 and "failed" not in result
+
+    with patch_module_args(dict(name="n")):
+        with pytest.raises(SystemExit):
+            module_mod.SalesforceModule(argument_spec=dict(name=dict(type="str")), connection=False).run(
+                lambda module: module.client)
+    result = json.loads(capsys.readouterr().out)
+    assert result["failed"] is True and "talks to no Salesforce org" in result["msg"]
