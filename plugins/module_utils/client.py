@@ -62,8 +62,8 @@ COMPOSITE_HEAVY_LIMIT = 5  # query and sObject Collections subrequests per compo
 # A composite reference to an earlier subrequest's answer: @{referenceId.path}.
 REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)\.([^}]+)\}")
 GONE = "ENTITY_IS_DELETED"
-# A query of an sObject Salesforce does not know (``sObject type 'X' is not supported``, salesforce_api.md error
-# codes). The modules' queries name standard objects only: one unknown to the login is one the login cannot
+# A query of an sObject Salesforce does not know (``sObject type 'X' is not supported``, reference 2.3).
+# The modules' queries name standard objects only: one unknown to the login is one the login cannot
 # read (or the org does not have), so read_records reports it with the refusals for lack of access.
 HIDDEN_OBJECT = "INVALID_TYPE"
 
