@@ -85,3 +85,13 @@ def test_admin_grade_reasons():
     assert org.admin_grade_reasons(profile("X", ViewAllData=True, AuthorApex=True)) == ["View All Data", "Author Apex"]
     assert org.admin_grade_reasons(profile("System Administrator")) == ["System Administrator"]
     assert org.admin_grade_reasons(profile("Minimum Access - Salesforce")) == []
+
+
+def test_an_integration_user_is_one_rule_whatever_its_rights():
+    assert org.is_integration_user("Salesforce Integration", False)
+    assert org.is_integration_user("Salesforce", True)  # API Only User through its profile or a permission set
+    assert not org.is_integration_user("Salesforce", False) and not org.is_integration_user(None, False)
+    # An admin-grade API only profile still makes its users integration users (the audit reports them), but is unfit.
+    admin = dict(Name="Custom API Admin", PermissionsApiUserOnly=True, PermissionsModifyAllData=True)
+    assert org.is_integration_user("Salesforce", admin["PermissionsApiUserOnly"])
+    assert not org.is_integration_profile(admin, "Salesforce")
