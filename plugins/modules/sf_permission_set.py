@@ -823,19 +823,45 @@ def write(client, plan):
 # ---- the module --------------------------------------------------------------------------------------
 
 
+def option_problems(params):
+    """Every problem with the options that can be found without the org (a list of messages)."""
+    error = name_error(params["name"]) if params["state"] == "present" else None
+    return [error] if error else []
+
+
 def validate(module, org):
-    """Desired access and license, or refuse naming every bad input; nothing has been written yet."""
+    """Desired access and license, or refuse naming every bad input; nothing has been written yet.
+
+    Every problem the org shows is reported in one refusal: unknown names, the license's limits and
+    privileged grants (without allow_privileged) together.
+    """
     params = module.params
+    what = "permission set %s" % params["name"]
     desired = DesiredAccess(params, org)
     wanted, license_error = resolve_license(params, org)
-    problems = [name_error(params["name"])] + desired.errors + [license_error]
+    problems = desired.errors + [license_error]
     if wanted is not None and wanted.kind == "psl":
         refused = system_permissions.not_allowed_by_license(desired.system, org.wanted_license_record)
         if refused:
             problems.append(system_permissions.license_message(org.catalogue, refused, wanted.name))
-    module.refuse(problems, prefix="permission set %s" % params["name"])
-    system_permissions.guard_privileged(module, desired.privileged(), "permission set %s" % params["name"])
+    problems = [problem for problem in problems if problem]
+    offenders = desired.privileged()
+    # The privileged refusal names the set itself; the other problems get it as their prefix.
+    module.refuse(["%s: %s" % (what, "; ".join(problems)) if problems else None,
+                   privileged_problem(module, offenders, what)])
+    system_permissions.guard_privileged(module, offenders, what)  # allowed: only the warning is left
     return desired, wanted
+
+
+def privileged_problem(module, offenders, what):
+    """The refusal of privileged grants as a problem to report with the others; None when allowed."""
+    if module.params["allow_privileged"]:
+        return None  # granted, with a warning once the rest of the input is accepted
+    try:
+        system_permissions.guard_privileged(module, offenders, what)
+    except InputError as error:
+        return error.message
+    return None
 
 
 def name_error(name):
@@ -899,6 +925,7 @@ def ensure_absent(module, org):
 
 
 def run(module):
+    module.refuse(option_problems(module.params), prefix="permission set %s" % module.params["name"])
     org = OrgState(module.client, module.params)
     if module.params["state"] == "absent":
         return ensure_absent(module, org)

@@ -1,0 +1,75 @@
+"""A real SalesforceModule for the modules' unit tests: the module's own argument spec, the test's options and client.
+
+The module's ``refuse``, ``finish`` (the change record, ``changed`` and the diff) and ``warn`` are the
+real ones; only the client is the test's, so that a plan is tested as the module runs it, in check
+mode and not.
+"""
+from __future__ import annotations
+
+from ansible_core_compat import patch_module_args
+
+from ansible_collections.sfops.integration.plugins.module_utils import connection
+from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
+from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
+
+SESSION = dict(access_token="TOKEN", instance_url="https://acme.my.salesforce.com")
+
+
+def salesforce_module(argument_spec, client, check_mode=False, **options):
+    """A SalesforceModule with ``options`` (defaults from ``argument_spec``) whose client is ``client``."""
+    with patch_module_args(dict(SESSION, _ansible_check_mode=check_mode, **options)):
+        module = SalesforceModule(argument_spec=argument_spec, supports_check_mode=True)
+    module._client = client
+    return module
+
+
+def same_record(run, *args):
+    """The change records ``run(check_mode, *args)`` gives in check mode and for real; asserts they are equal."""
+    planned, applied = run(True, *args), run(False, *args)
+    assert planned["change"] == applied["change"], (planned["change"], applied["change"])
+    return applied
+
+
+class SalesforceAnswers:
+    """The REST API behind recording_client: every write succeeds; nothing is sent anywhere.
+
+    A new record gets the id ``new-<referenceId>``; a GET subrequest answers ``bodies[referenceId]``.
+    """
+
+    def __init__(self, bodies):
+        self.bodies = bodies
+        self.sent = []
+
+    def restful(self, path, params=None, method="GET", json=None):
+        if path != "composite":  # one record: client.create / update / delete
+            assert method != "GET", "reads are the test's: %s" % path
+            self.sent.append([dict(method=method, url=path, body=json)])
+            return dict(id="new-record", success=True, errors=[]) if method == "POST" else None
+        self.sent.append(json["compositeRequest"])
+        return dict(compositeResponse=[self.answer(sub) for sub in json["compositeRequest"]])
+
+    def answer(self, sub):
+        ref, method = sub["referenceId"], sub["method"]
+        if "composite/sobjects" in sub["url"]:
+            items = sub["url"].split("ids=")[1].split("&")[0].split("%2C") if method == "DELETE" else sub["body"]["records"]
+            body = [dict(id=item if method == "DELETE" else "new-%s-%d" % (ref, index), success=True, errors=[])
+                    for index, item in enumerate(items)]
+            return dict(referenceId=ref, httpStatusCode=200, body=body)
+        if method == "POST":
+            return dict(referenceId=ref, httpStatusCode=201, body=dict(id="new-" + ref, success=True, errors=[]))
+        if method == "GET":
+            return dict(referenceId=ref, httpStatusCode=200, body=self.bodies.get(ref, {}))
+        return dict(referenceId=ref, httpStatusCode=204, body=None)
+
+
+def recording_client(check_mode=False, **bodies):
+    """The real SalesforceClient (request shapes, check mode refusing writes) over SalesforceAnswers.
+
+    ``client.sent`` lists the subrequests of each composite request sent (a one-record write is a list of one).
+    """
+    params = dict((name, None) for name in connection.CONNECTION_ARGUMENT_SPEC)
+    params.update(api_version="62.0", timeout=5, max_retries=0, retry_backoff=0.0, **SESSION)
+    client = SalesforceClient(params, read_only=check_mode)
+    client._rest = SalesforceAnswers(bodies)
+    client.sent = client._rest.sent
+    return client
