@@ -6,6 +6,8 @@ mode and not.
 """
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from ansible_core_compat import patch_module_args
 
 from ansible_collections.sfops.integration.plugins.module_utils import connection
@@ -41,25 +43,70 @@ class SalesforceAnswers:
         self.sent = []
 
     def restful(self, path, params=None, method="GET", json=None):
-        if path != "composite":  # one record: client.create / update / delete
-            assert method != "GET", "reads are the test's: %s" % path
-            self.sent.append([dict(method=method, url=path, body=json)])
-            return dict(id="new-record", success=True, errors=[]) if method == "POST" else None
-        self.sent.append(json["compositeRequest"])
-        return dict(compositeResponse=[self.answer(sub) for sub in json["compositeRequest"]])
+        if path == "composite":
+            self.sent.append(json["compositeRequest"])
+            return dict(compositeResponse=[self.answer(sub) for sub in json["compositeRequest"]])
+        assert method != "GET", "reads are the test's: %s" % path
+        if path == "composite/sobjects":  # client.create_records / update_records / delete_records
+            ids = params["ids"].split(",") if method == "DELETE" else None
+            self.sent.append([dict(method=method, url=path, body=json, ids=ids)])
+            return results(method, ids or json["records"], "record")
+        self.sent.append([dict(method=method, url=path, body=json)])  # client.create / update / delete
+        return dict(id="new-record", success=True, errors=[]) if method == "POST" else None
 
     def answer(self, sub):
         ref, method = sub["referenceId"], sub["method"]
         if "composite/sobjects" in sub["url"]:
-            items = sub["url"].split("ids=")[1].split("&")[0].split("%2C") if method == "DELETE" else sub["body"]["records"]
-            body = [dict(id=item if method == "DELETE" else "new-%s-%d" % (ref, index), success=True, errors=[])
-                    for index, item in enumerate(items)]
-            return dict(referenceId=ref, httpStatusCode=200, body=body)
+            items = unquote(sub["url"].split("ids=")[1].split("&")[0]).split(",") if method == "DELETE" \
+                else sub["body"]["records"]
+            return dict(referenceId=ref, httpStatusCode=200, body=results(method, items, ref))
         if method == "POST":
             return dict(referenceId=ref, httpStatusCode=201, body=dict(id="new-" + ref, success=True, errors=[]))
         if method == "GET":
             return dict(referenceId=ref, httpStatusCode=200, body=self.bodies.get(ref, {}))
         return dict(referenceId=ref, httpStatusCode=204, body=None)
+
+
+class MetadataAnswers:
+    """simple-salesforce's sf.mdapi behind recording_client: every save and delete succeeds."""
+
+    def __init__(self, sent):
+        self.sent = sent
+
+    def __getattr__(self, md_type):
+        return MetadataType(md_type, self.sent)
+
+
+class MetadataType:
+    """sf.mdapi.<Type>: builds a component (a dict here) and records each create, update, upsert and delete."""
+
+    def __init__(self, md_type, sent):
+        self.md_type = md_type
+        self.sent = sent
+
+    def __call__(self, **fields):
+        return fields
+
+    def _send(self, operation, items):
+        self.sent.append([dict(method=operation, type=self.md_type, items=items)])
+
+    def create(self, records):
+        self._send("create", records)
+
+    def update(self, records):
+        self._send("update", records)
+
+    def upsert(self, records):
+        self._send("upsert", records)
+
+    def delete(self, names):
+        self._send("delete", names)
+
+
+def results(method, items, name):
+    """sObject Collections results: every record saved (new ones get ``new-<name>-<index>``)."""
+    return [dict(id=item if method == "DELETE" else "new-%s-%d" % (name, index), success=True, errors=[])
+            for index, item in enumerate(items)]
 
 
 def recording_client(check_mode=False, **bodies):
@@ -71,5 +118,6 @@ def recording_client(check_mode=False, **bodies):
     params.update(api_version="62.0", timeout=5, max_retries=0, retry_backoff=0.0, **SESSION)
     client = SalesforceClient(params, read_only=check_mode)
     client._rest = SalesforceAnswers(bodies)
+    client._mdapi = MetadataAnswers(client._rest.sent)
     client.sent = client._rest.sent
     return client
