@@ -35,7 +35,8 @@ def same_record(run, *args):
 class SalesforceAnswers:
     """The REST API behind recording_client: every write succeeds; nothing is sent anywhere.
 
-    A new record gets the id ``new-<referenceId>``; a GET subrequest answers ``bodies[referenceId]``.
+    A new record gets the id ``new-<referenceId>``; a GET subrequest answers ``bodies[referenceId]``, a query
+    outside composite ``bodies[its SOQL]``.
     """
 
     def __init__(self, bodies):
@@ -54,6 +55,10 @@ class SalesforceAnswers:
         self.sent.append([dict(method=method, url=path, body=json)])  # client.create / update / delete
         return dict(id="new-record", success=True, errors=[]) if method == "POST" else None
 
+    def query(self, soql_text, include_deleted=False):
+        """client.query: the page ``bodies[soql_text]``, else no rows."""
+        return self.bodies.get(soql_text) or dict(records=[], done=True, totalSize=0)
+
     def answer(self, sub):
         ref, method = sub["referenceId"], sub["method"]
         if "composite/sobjects" in sub["url"]:
@@ -67,40 +72,63 @@ class SalesforceAnswers:
         return dict(referenceId=ref, httpStatusCode=204, body=None)
 
 
-class MetadataAnswers:
-    """simple-salesforce's sf.mdapi behind recording_client: every save and delete succeeds."""
+class Component(dict):
+    """A component as zeep reads it: its fields by key and by attribute (a missing name reads fullName None)."""
 
-    def __init__(self, sent):
+    __getattr__ = dict.get
+
+
+class MetadataAnswers:
+    """simple-salesforce's sf.mdapi behind recording_client over ``components`` ({type: {fullName: fields}}).
+
+    Every save and delete succeeds and changes ``components``, so that a read after a write finds it.
+    """
+
+    def __init__(self, sent, components):
         self.sent = sent
+        self.components = components
 
     def __getattr__(self, md_type):
-        return MetadataType(md_type, self.sent)
+        return MetadataType(md_type, self.sent, self.components.setdefault(md_type, {}))
+
+    def ListMetadataQuery(self, type):  # noqa: N802 - simple-salesforce's name
+        return type
+
+    def list_metadata(self, md_type):
+        return [Component(fullName=name) for name in self.components.get(md_type, {})]
 
 
 class MetadataType:
-    """sf.mdapi.<Type>: builds a component (a dict here) and records each create, update, upsert and delete."""
+    """sf.mdapi.<Type>: builds a component (a dict here), reads, and records each create, update, upsert and delete."""
 
-    def __init__(self, md_type, sent):
+    def __init__(self, md_type, sent, components):
         self.md_type = md_type
         self.sent = sent
+        self.components = components
 
     def __call__(self, **fields):
         return fields
 
-    def _send(self, operation, items):
-        self.sent.append([dict(method=operation, type=self.md_type, items=items)])
+    def read(self, names):
+        return [Component(self.components.get(name) or dict(fullName=None)) for name in names]
+
+    def _save(self, operation, records):
+        self.sent.append([dict(method=operation, type=self.md_type, items=records)])
+        self.components.update((record["fullName"], dict(record)) for record in records)
 
     def create(self, records):
-        self._send("create", records)
+        self._save("create", records)
 
     def update(self, records):
-        self._send("update", records)
+        self._save("update", records)
 
     def upsert(self, records):
-        self._send("upsert", records)
+        self._save("upsert", records)
 
     def delete(self, names):
-        self._send("delete", names)
+        self.sent.append([dict(method="delete", type=self.md_type, items=names)])
+        for name in names:
+            self.components.pop(name, None)
 
 
 def results(method, items, name):
@@ -109,8 +137,8 @@ def results(method, items, name):
             for index, item in enumerate(items)]
 
 
-def recording_client(check_mode=False, **bodies):
-    """The real SalesforceClient (request shapes, check mode refusing writes) over SalesforceAnswers.
+def recording_client(check_mode=False, components=None, **bodies):
+    """The real SalesforceClient (request shapes, check mode refusing writes) over SalesforceAnswers and MetadataAnswers.
 
     ``client.sent`` lists the subrequests of each composite request sent (a one-record write is a list of one).
     """
@@ -118,6 +146,6 @@ def recording_client(check_mode=False, **bodies):
     params.update(api_version="62.0", timeout=5, max_retries=0, retry_backoff=0.0, **SESSION)
     client = SalesforceClient(params, read_only=check_mode)
     client._rest = SalesforceAnswers(bodies)
-    client._mdapi = MetadataAnswers(client._rest.sent)
+    client._mdapi = MetadataAnswers(client._rest.sent, components or {})
     client.sent = client._rest.sent
     return client
