@@ -830,10 +830,11 @@ def option_problems(params):
 
 
 def validate(module, org):
-    """Desired access and license, or refuse naming every bad input; nothing has been written yet.
+    """(desired access, license, whether the set is recreated), or refuse naming every bad input.
 
-    Every problem the org shows is reported in one refusal: unknown names, the license's limits and
-    privileged grants (without allow_privileged) together.
+    Every problem the org shows is reported in one refusal: unknown names, the license's limits, a
+    license change without recreate_on_license_change and privileged grants without allow_privileged.
+    Nothing has been written yet.
     """
     params = module.params
     what = "permission set %s" % params["name"]
@@ -845,12 +846,13 @@ def validate(module, org):
         if refused:
             problems.append(system_permissions.license_message(org.catalogue, refused, wanted.name))
     problems = [problem for problem in problems if problem]
+    recreate, change_problem = license_change(params, org, wanted)
     offenders = desired.privileged()
-    # The privileged refusal names the set itself; the other problems get it as their prefix.
-    module.refuse(["%s: %s" % (what, "; ".join(problems)) if problems else None,
+    # The license change and the privileged refusal name the set themselves; the other problems get it as their prefix.
+    module.refuse(["%s: %s" % (what, "; ".join(problems)) if problems else None, change_problem,
                    privileged_problem(module, offenders, what)])
     system_permissions.guard_privileged(module, offenders, what)  # allowed: only the warning is left
-    return desired, wanted
+    return desired, wanted, recreate
 
 
 def privileged_problem(module, offenders, what):
@@ -871,21 +873,20 @@ def name_error(name):
             "letter and not ending with an underscore" % (name, NAME_LENGTH))
 
 
-def check_license_change(module, org, wanted):
-    """True when the set must be recreated for a new license; refuses when that is not allowed."""
-    if not org.set or wanted.same_as(org.set.get("LicenseId")):
-        return False
-    if module.params["recreate_on_license_change"]:
-        return True
-    raise InputError("permission set %s has the license '%s' and Salesforce cannot change the license of a permission "
-                     "set (LicenseId is set when it is created). Set recreate_on_license_change: true to delete it and "
-                     "create it again with '%s'; its %d assignee(s) are assigned again in the same request."
-                     % (org.set["Name"], current_license(org).name, wanted.name, len(org.assignments)))
+def license_change(params, org, wanted):
+    """(whether the set is recreated for a new license, the problem when that is not allowed)."""
+    if wanted is None or not org.set or wanted.same_as(org.set.get("LicenseId")):
+        return False, None
+    if params["recreate_on_license_change"]:
+        return True, None
+    return False, ("permission set %s has the license '%s' and Salesforce cannot change the license of a permission "
+                   "set (LicenseId is set when it is created). Set recreate_on_license_change: true to delete it and "
+                   "create it again with '%s'; its %d assignee(s) are assigned again in the same request."
+                   % (org.set["Name"], current_license(org).name, wanted.name, len(org.assignments)))
 
 
 def ensure_present(module, org, again=True):
-    desired, wanted = validate(module, org)
-    recreate = check_license_change(module, org, wanted)
+    desired, wanted, recreate = validate(module, org)
     before = before_state(org, current_license(org))
     plan = Plan(module.params, org, desired, wanted, fresh=recreate or not org.set)
     set_id = None if plan.fresh else org.set["Id"]

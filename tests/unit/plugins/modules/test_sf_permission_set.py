@@ -215,5 +215,17 @@ def test_privileged_grants_alone_are_refused_as_before_and_allowed_with_a_warnin
                               "ModifyAllData (Modify All Data)") and "allow_privileged" in message
     allowed = salesforce_module(module.ARGUMENT_SPEC, recording_client(), name="Marketo_Integration", license="none",
                                 system_permissions=["ModifyAllData"], allow_privileged=True)
-    desired, _wanted = module.validate(allowed, org())
-    assert desired.system == ["ModifyAllData"]
+    desired, _wanted, recreate = module.validate(allowed, org())
+    assert desired.system == ["ModifyAllData"] and recreate is False
+
+
+def test_a_license_change_is_refused_with_the_other_problems_or_recreates_the_set():
+    state = org(existing_set(LicenseId=None), assignments=[dict(Id="0PaA", AssigneeId="005A")])
+    message = refusal(state, system_permissions=["ApiEnable"])
+    assert message.startswith("permission set Marketo_Integration: unknown system permission 'ApiEnable'")
+    assert "; permission set Marketo_Integration has the license 'none' and Salesforce cannot change the license" in message
+    assert "its 1 assignee(s) are assigned again" in message
+    recreated = same_record(lambda check, s: present(check, s, recreate_on_license_change=True), state)
+    assert recreated["recreated"] is True and recreated["change"]["action"] == "update"
+    assert recreated["change"]["details"] == ["license: Salesforce API Integration",
+                                              "system_permissions: + ApiEnabled"]
