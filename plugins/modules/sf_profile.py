@@ -354,11 +354,10 @@ def ensure_absent(module, state):
     if not state.profile:
         return module.finish(change_record("profile", module.params["name"], NO_CHANGE), {}, {}, profile={}, changes={})
     name = state.profile["Name"]
-    if not state.custom:
-        raise InputError("profile %s is a standard profile; Salesforce does not delete standard profiles" % name)
-    if state.users:
-        raise InputError("profile %s has %d user(s); Salesforce deletes a profile only when no user has it. Move them "
-                         "to another profile first." % (name, state.users))
+    module.refuse([
+        None if state.custom else "profile %s is a standard profile; Salesforce does not delete standard profiles" % name,
+        "profile %s has %d user(s); Salesforce deletes a profile only when no user has it. Move them to another profile "
+        "first." % (name, state.users) if state.users else None])
     if not module.check_mode:
         module.client.delete("Profile", state.profile["Id"])
     before = state.view(state.catalogue.enabled(state.record))

@@ -128,3 +128,12 @@ def test_each_problem_alone_reads_as_before():
         "profile 'Integration Only' does not exist; give license (for example Salesforce Integration) to create it")
     assert refusal(org(), license="Salesforce", system_permissions=["ManageUsers"]).startswith(
         "refusing to grant privileged access in profile Integration Only: ManageUsers (Manage Users)")
+
+
+def test_a_standard_profile_with_users_is_refused_once_for_both():
+    with pytest.raises(InputError) as refused:
+        absent(False, org(PROFILE, custom=False, users=2))
+    assert refused.value.problems == [
+        "profile Integration Only is a standard profile; Salesforce does not delete standard profiles",
+        "profile Integration Only has 2 user(s); Salesforce deletes a profile only when no user has it. Move them to "
+        "another profile first."]
