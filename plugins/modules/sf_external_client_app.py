@@ -289,7 +289,7 @@ import re
 
 from ansible_collections.sfops.integration.plugins.module_utils import metadata
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, InputError, PermissionDeniedError
+from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, PermissionDeniedError, refuse
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import did_you_mean, id15
 from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
@@ -537,8 +537,16 @@ def desired_view(params, current, complete=True):
     """What the app should look like: the options given, the rest as it is (or a new app's defaults).
 
     An app that is not ``complete`` has no OAuth settings yet (another run made the app and not yet
-    its parts): its parts get a new app's defaults, its own fields stay as they are.
+    its parts): its parts get a new app's defaults, its own fields stay as they are. Refuses what a
+    new app lacks (see planned_view).
     """
+    after, problems = planned_view(params, current, complete)
+    refuse(problems)
+    return after
+
+
+def planned_view(params, current, complete=True):
+    """(desired_view's state, [what a new app lacks]): the problems are reported with the org's."""
     new = not current
     base = dict(
         name=params["name"], label=params["name"], contact_email=None, description=None, flows=[], certificate=None,
@@ -570,12 +578,13 @@ def desired_view(params, current, complete=True):
         after["scopes"] = sorted(set(scope_name(s) for s in params["scopes"]))
     if params["session_timeout"] is not None:
         after["session_timeout"] = params["session_timeout"] or None
+    problems = []
     if new and not after["contact_email"]:
-        raise InputError("contact_email is required to create External Client App %s" % params["name"])
+        problems.append("contact_email is required to create External Client App %s" % params["name"])
     if not (current and complete) and not after["flows"]:
-        raise InputError("flows is required to create External Client App %s (jwt, client_credentials or both)"
-                         % params["name"])
-    return after
+        problems.append("flows is required to create External Client App %s (jwt, client_credentials or both)"
+                        % params["name"])
+    return after, problems
 
 
 def compared(state):
@@ -703,14 +712,17 @@ def run(module, passes=len(PARTS) + 1):
         record = change_record("external_client_app", params["name"], action, compared(before), {})
         return module.finish(record, compared(before), {}, app={})
 
-    after = desired_view(params, before, complete=bool(parts.get(GLOBAL)))
-    problems = []
+    # Every problem the org shows, in one refusal: what a new app lacks and the names the org does not have.
+    after, problems = planned_view(params, before, complete=bool(parts.get(GLOBAL)))
     set_ids, set_problems = names.ids_of("permission_sets", after["permission_sets"])
     profile_ids, profile_problems = names.ids_of("profiles", after["profiles"])
-    problems += set_problems + profile_problems
+    named = set_problems + profile_problems
     if "client_credentials" in after["flows"] and params["run_as_user"]:
-        problems.append(names.run_as_problem(params["run_as_user"]))
-    module.refuse(problems, prefix="External Client App %s" % params["name"])
+        named.append(names.run_as_problem(params["run_as_user"]))
+    named = [problem for problem in named if problem]
+    if named:
+        problems.append("External Client App %s: %s" % (params["name"], "; ".join(named)))
+    module.refuse(problems)
 
     writes = components(params, after, parts, set_ids, profile_ids)
     if writes and not module.check_mode:

@@ -610,17 +610,27 @@ def desired_fields(params, creating):
     return fields
 
 
-def check_privilege(params, profile, plan):
+def admin_grade(profile):
+    """"profile 'X' is admin-grade (reasons)", or None for a profile fit for an integration user."""
     reasons = admin_grade_reasons(profile)
-    if not reasons:
-        return
-    text = "profile '%s' is admin-grade (%s)" % (profile["Name"], ", ".join(reasons))
-    if not params["allow_privileged_profile"]:
-        raise InputError("%s: integration users must not have it. Give a profile such as '%s' and grant what "
-                         "the integration needs through a permission set, or set allow_privileged_profile: true"
-                         % (text, DEFAULT_PROFILE))
-    plan.warnings.append("User %s gets %s; integration users should not have admin-grade permissions"
-                         % (params["username"], text))
+    return "profile '%s' is admin-grade (%s)" % (profile["Name"], ", ".join(reasons)) if reasons else None
+
+
+def privilege_problem(params, profile):
+    """The refusal of an admin-grade profile unless allow_privileged_profile; None otherwise."""
+    text = admin_grade(profile)
+    if not text or params["allow_privileged_profile"]:
+        return None
+    return ("%s: integration users must not have it. Give a profile such as '%s' and grant what the integration "
+            "needs through a permission set, or set allow_privileged_profile: true" % (text, DEFAULT_PROFILE))
+
+
+def check_privilege(params, profile, plan):
+    """The warning for an admin-grade profile the task allowed (privilege_problem refused it otherwise)."""
+    text = admin_grade(profile)
+    if text:
+        plan.warnings.append("User %s gets %s; integration users should not have admin-grade permissions"
+                             % (params["username"], text))
 
 
 def needs_seat(record, profile, facts):
@@ -657,8 +667,17 @@ def check_against_org(params, facts, fields, creating):
     else:
         profile = collect(problems, resolve_profile, profile_name, facts.profiles)
     role = collect(problems, resolve_role, params["role"], facts.roles) if params.get("role") else None
+    if profile is not None:
+        problems.append(privilege_problem(params, profile))
+    if not creating and freezes(params, facts) and not (facts.login or {}).get("Id"):
+        problems.append("frozen: user %s has no UserLogin row to freeze or unfreeze" % fields["Username"])
     refuse(problems)
     return profile, role
+
+
+def freezes(params, facts):
+    """True when the task freezes or unfreezes the user."""
+    return params.get("frozen") is not None and params["frozen"] != bool((facts.login or {}).get("IsFrozen"))
 
 
 def check_seat(record, profile, facts, username):
@@ -695,9 +714,7 @@ def plan_present(params, facts, just_created=False):
         plan.update = field_changes(fields, record, case_insensitive=("Username", "Email"))
     if params.get("password") is not None and (creating or just_created or params["update_password"] == "always"):
         plan.password = params["password"]
-    if params.get("frozen") is not None and params["frozen"] != bool((facts.login or {}).get("IsFrozen")):
-        if not creating and not plan.login_id:
-            raise InputError("frozen: user %s has no UserLogin row to freeze or unfreeze" % username)
+    if freezes(params, facts):
         plan.frozen = params["frozen"]
     return plan, profile, role
 

@@ -823,19 +823,47 @@ def write(client, plan):
 # ---- the module --------------------------------------------------------------------------------------
 
 
+def option_problems(params):
+    """Every problem with the options that can be found without the org (a list of messages)."""
+    error = name_error(params["name"]) if params["state"] == "present" else None
+    return [error] if error else []
+
+
 def validate(module, org):
-    """Desired access and license, or refuse naming every bad input; nothing has been written yet."""
+    """(desired access, license, whether the set is recreated), or refuse naming every bad input.
+
+    Every problem the org shows is reported in one refusal: unknown names, the license's limits, a
+    license change without recreate_on_license_change and privileged grants without allow_privileged.
+    Nothing has been written yet.
+    """
     params = module.params
+    what = "permission set %s" % params["name"]
     desired = DesiredAccess(params, org)
     wanted, license_error = resolve_license(params, org)
-    problems = [name_error(params["name"])] + desired.errors + [license_error]
+    problems = desired.errors + [license_error]
     if wanted is not None and wanted.kind == "psl":
         refused = system_permissions.not_allowed_by_license(desired.system, org.wanted_license_record)
         if refused:
             problems.append(system_permissions.license_message(org.catalogue, refused, wanted.name))
-    module.refuse(problems, prefix="permission set %s" % params["name"])
-    system_permissions.guard_privileged(module, desired.privileged(), "permission set %s" % params["name"])
-    return desired, wanted
+    problems = [problem for problem in problems if problem]
+    recreate, change_problem = license_change(params, org, wanted)
+    offenders = desired.privileged()
+    # The license change and the privileged refusal name the set themselves; the other problems get it as their prefix.
+    module.refuse(["%s: %s" % (what, "; ".join(problems)) if problems else None, change_problem,
+                   privileged_problem(module, offenders, what)])
+    system_permissions.guard_privileged(module, offenders, what)  # allowed: only the warning is left
+    return desired, wanted, recreate
+
+
+def privileged_problem(module, offenders, what):
+    """The refusal of privileged grants as a problem to report with the others; None when allowed."""
+    if module.params["allow_privileged"]:
+        return None  # granted, with a warning once the rest of the input is accepted
+    try:
+        system_permissions.guard_privileged(module, offenders, what)
+    except InputError as error:
+        return error.message
+    return None
 
 
 def name_error(name):
@@ -845,21 +873,20 @@ def name_error(name):
             "letter and not ending with an underscore" % (name, NAME_LENGTH))
 
 
-def check_license_change(module, org, wanted):
-    """True when the set must be recreated for a new license; refuses when that is not allowed."""
-    if not org.set or wanted.same_as(org.set.get("LicenseId")):
-        return False
-    if module.params["recreate_on_license_change"]:
-        return True
-    raise InputError("permission set %s has the license '%s' and Salesforce cannot change the license of a permission "
-                     "set (LicenseId is set when it is created). Set recreate_on_license_change: true to delete it and "
-                     "create it again with '%s'; its %d assignee(s) are assigned again in the same request."
-                     % (org.set["Name"], current_license(org).name, wanted.name, len(org.assignments)))
+def license_change(params, org, wanted):
+    """(whether the set is recreated for a new license, the problem when that is not allowed)."""
+    if wanted is None or not org.set or wanted.same_as(org.set.get("LicenseId")):
+        return False, None
+    if params["recreate_on_license_change"]:
+        return True, None
+    return False, ("permission set %s has the license '%s' and Salesforce cannot change the license of a permission "
+                   "set (LicenseId is set when it is created). Set recreate_on_license_change: true to delete it and "
+                   "create it again with '%s'; its %d assignee(s) are assigned again in the same request."
+                   % (org.set["Name"], current_license(org).name, wanted.name, len(org.assignments)))
 
 
 def ensure_present(module, org, again=True):
-    desired, wanted = validate(module, org)
-    recreate = check_license_change(module, org, wanted)
+    desired, wanted, recreate = validate(module, org)
     before = before_state(org, current_license(org))
     plan = Plan(module.params, org, desired, wanted, fresh=recreate or not org.set)
     set_id = None if plan.fresh else org.set["Id"]
@@ -899,6 +926,7 @@ def ensure_absent(module, org):
 
 
 def run(module):
+    module.refuse(option_problems(module.params), prefix="permission set %s" % module.params["name"])
     org = OrgState(module.client, module.params)
     if module.params["state"] == "absent":
         return ensure_absent(module, org)

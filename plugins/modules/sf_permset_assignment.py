@@ -317,6 +317,21 @@ def read_details(client, plan):
 # ---- check ----------------------------------------------------------------------------------------------
 
 
+def option_problems(params):
+    """Every problem with the options that can be found without the org (a list of messages)."""
+    problems = []
+    if not (params["username"] or "").strip():
+        problems.append("username must not be empty: it names the user whose assignments are managed")
+    if params["state"] == "present":
+        # An empty name matches nothing; with state=absent it only gets the warning of an unknown name.
+        problems += ["%s: an empty name at position %d" % (kind, index + 1)
+                     for kind in assignments.KINDS for index, name in enumerate(params[kind] or [])
+                     if not (name or "").strip()]
+    if params["group_wait_timeout"] < 0:
+        problems.append("group_wait_timeout must be 0 or more seconds; got %d" % params["group_wait_timeout"])
+    return problems
+
+
 def fail_on_problems(module, plan, user, catalogue):
     """One message listing every problem found before writing; nothing has been written.
 
@@ -471,6 +486,7 @@ def remove(client, user, removals, done):
 
 def run(module):
     params = module.params
+    module.refuse(option_problems(params))
     record, catalogue = read(module.client, params)
     if record is None:
         raise InputError("No user with the username '%s' in this org; nothing was changed." % params["username"])

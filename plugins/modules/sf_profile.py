@@ -224,33 +224,54 @@ class ProfileState:
                     description=self.profile.get("Description"), system_permissions=permissions)
 
 
+def option_problems(params):
+    """Every problem with the options that can be found without the org (a list of messages)."""
+    if params["state"] == "present" and not (params["name"] or "").strip():
+        return ["name must not be empty: it is the profile's Name"]
+    return []
+
+
 def wanted_license(module, state):
-    """The user license for a new profile; refuses when it is missing or unknown."""
+    """(the user license for a new profile, None) or (None, the problem when it is missing or unknown)."""
     typed = module.params["license"]
     if not typed:
-        raise InputError("profile '%s' does not exist; give license (for example Salesforce Integration) to create it"
-                         % module.params["name"])
+        return None, ("profile '%s' does not exist; give license (for example Salesforce Integration) to create it"
+                      % module.params["name"])
     found = find_license(typed, state.licenses)
     if found is None:
-        raise InputError("profile %s: %s" % (module.params["name"], unknown_message(
-            "user license", [typed], [user_license.name for user_license in state.licenses])))
-    return found
+        return None, "profile %s: %s" % (module.params["name"], unknown_message(
+            "user license", [typed], [user_license.name for user_license in state.licenses]))
+    return found, None
 
 
-def refuse_what_salesforce_refuses(module, state, plan):
-    """Fail on what Salesforce does not allow on an existing profile: a new license, edits to a standard one."""
+def salesforce_refuses(module, state, plan):
+    """What Salesforce does not allow on an existing profile (a new license, edits to a standard one): problems."""
     name = state.profile["Name"]
     current_id = state.profile.get("UserLicenseId")
-    wanted = wanted_license(module, state) if module.params["license"] else None
+    problems = []
+    wanted, problem = wanted_license(module, state) if module.params["license"] else (None, None)
+    problems.append(problem)
     if wanted and not wanted.same_as(current_id):
-        raise InputError("profile %s is on the user license '%s'; Salesforce sets a profile's license when it is "
-                         "created and cannot change it. Create a new profile on '%s' and move the users to it."
-                         % (name, state.license_name(current_id), wanted.name))
+        problems.append("profile %s is on the user license '%s'; Salesforce sets a profile's license when it is "
+                        "created and cannot change it. Create a new profile on '%s' and move the users to it."
+                        % (name, state.license_name(current_id), wanted.name))
     if not state.custom and plan.changed:
-        raise InputError("profile %s is a standard profile: Salesforce does not let its system permissions be changed "
-                         "through the API (asked to switch on %s and off %s). Create a custom profile, or grant the "
-                         "access with a permission set."
-                         % (name, plan.to_enable or "nothing", plan.to_disable or "nothing"))
+        problems.append("profile %s is a standard profile: Salesforce does not let its system permissions be changed "
+                        "through the API (asked to switch on %s and off %s). Create a custom profile, or grant the "
+                        "access with a permission set."
+                        % (name, plan.to_enable or "nothing", plan.to_disable or "nothing"))
+    return problems
+
+
+def privileged_problem(module, offenders, what):
+    """The refusal of privileged grants as a problem to report with the others; None when allowed."""
+    if module.params["allow_privileged"]:
+        return None  # granted, with a warning once the rest of the input is accepted
+    try:
+        system_permissions.guard_privileged(module, offenders, what)
+    except InputError as error:
+        return error.message
+    return None
 
 
 def result(module, state, changed, plan, profile_id, properties):
@@ -268,20 +289,25 @@ def result(module, state, changed, plan, profile_id, properties):
 
 def ensure_present(module, state):
     params = module.params
+    what = "profile %s" % params["name"]
     requested, error = system_permissions.resolve(state.catalogue, params["system_permissions"])
-    module.refuse([error], prefix="profile %s" % params["name"])
-    system_permissions.guard_privileged(
-        module, system_permissions.privileged_offenders(state.catalogue, requested), "profile %s" % params["name"])
+    offenders = system_permissions.privileged_offenders(state.catalogue, requested)
     enabled = state.catalogue.enabled(state.record) if state.profile else []
     # Without system_permissions the profile's permissions are not managed (purge would strip them all).
     managed = params["system_permissions"] is not None
     plan = system_permissions.SystemPermissionPlan(requested, enabled, params["purge"] and managed)
     properties = field_changes(dict(Description=params["description"]), state.profile)
+    # Every problem the org shows, in one refusal: names, privileged grants, the license, a standard profile.
+    problems = ["%s: %s" % (what, error) if error else None, privileged_problem(module, offenders, what)]
     new_license = None
     if state.profile:
-        refuse_what_salesforce_refuses(module, state, plan)
+        problems += salesforce_refuses(module, state, plan)
     else:
-        new_license = wanted_license(module, state)
+        new_license, problem = wanted_license(module, state)
+        problems.append(problem)
+    module.refuse(problems)
+    system_permissions.guard_privileged(module, offenders, what)  # allowed: only the warning is left
+    if new_license is not None:
         properties["License"] = new_license.name
     changed = not state.profile or bool(properties) or plan.changed
     profile_id = state.profile["Id"] if state.profile else None
@@ -328,11 +354,10 @@ def ensure_absent(module, state):
     if not state.profile:
         return module.finish(change_record("profile", module.params["name"], NO_CHANGE), {}, {}, profile={}, changes={})
     name = state.profile["Name"]
-    if not state.custom:
-        raise InputError("profile %s is a standard profile; Salesforce does not delete standard profiles" % name)
-    if state.users:
-        raise InputError("profile %s has %d user(s); Salesforce deletes a profile only when no user has it. Move them "
-                         "to another profile first." % (name, state.users))
+    module.refuse([
+        None if state.custom else "profile %s is a standard profile; Salesforce does not delete standard profiles" % name,
+        "profile %s has %d user(s); Salesforce deletes a profile only when no user has it. Move them to another profile "
+        "first." % (name, state.users) if state.users else None])
     if not module.check_mode:
         module.client.delete("Profile", state.profile["Id"])
     before = state.view(state.catalogue.enabled(state.record))
@@ -340,6 +365,7 @@ def ensure_absent(module, state):
 
 
 def run(module):
+    module.refuse(option_problems(module.params))
     state = ProfileState(module.client, module.params["name"])
     if module.params["state"] == "absent":
         return ensure_absent(module, state)

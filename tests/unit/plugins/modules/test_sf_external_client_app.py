@@ -8,6 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from module_double import recording_client, salesforce_module, same_record
 
 from ansible_collections.sfops.integration.plugins.module_utils.change import change_record
 from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
@@ -131,3 +132,61 @@ def test_switching_to_client_credentials_sets_both_switches_and_the_run_as_user(
     assert writes[mod.POLICIES]["isClientCredentialsFlowEnabled"] is True
     assert writes[mod.POLICIES]["clientCredentialsFlowUser"] == "int.marketo@acme.example"
     assert writes[mod.GLOBAL]["consumerKey"] == "3MVG9key", "the consumer key is sent back as it is (create-only)"
+
+
+# ---- the change record of a whole run, in check mode and not ------------------------------------------------
+
+MARKETO_SYNC = dict(done=True, totalSize=1, records=[dict(Id="0PS000000000001AAA", Name="Marketo_Sync")])
+
+
+def app_run(check_mode, existing=None, **given):
+    """mod.run against an org holding the app's components ``existing`` (or none) and the set Marketo_Sync."""
+    components = dict((md_type, {part["fullName"]: dict(part)}) for md_type, part in (existing or {}).items())
+    client = recording_client(check_mode, components, sets=MARKETO_SYNC, current_sets=MARKETO_SYNC,
+                              **{"SELECT Name FROM PermissionSet": MARKETO_SYNC})
+    options = dict((name, value) for name, value in params(**given).items() if value is not None)
+    result = mod.run(salesforce_module(mod.ARGUMENT_SPEC, client, check_mode, **options))
+    writes = [sub for request in client.sent for sub in request if sub["method"] != "GET"]
+    assert bool(writes) == (result["changed"] and not check_mode), writes
+    return result
+
+
+NEW_APP = dict(contact_email="ops@acme.example", flows=["jwt"], certificate=CERTIFICATE, permission_sets=["Marketo_Sync"])
+
+
+def test_record_of_a_new_app_lists_what_it_gets():
+    change = same_record(lambda check: app_run(check, **NEW_APP))["change"]
+    assert change["kind"] == "external_client_app" and change["name"] == "Marketo_Integration"
+    assert change["action"] == "create"
+    for line in ("contact_email: ops@acme.example", "flows: jwt", "permission_sets: Marketo_Sync", "scopes: Api",
+                 "permitted_users: admin_approved"):
+        assert line in change["details"], (line, change["details"])
+    assert not any(line.startswith("consumer_key") for line in change["details"])
+
+
+def test_record_of_an_update_names_what_changed():
+    change = same_record(lambda check: app_run(check, parts(), ip_relaxation="bypass", scopes=["api", "refresh_token"]))
+    assert change["change"]["action"] == "update"
+    assert change["change"]["details"] == ["scopes: + RefreshToken", "ip_relaxation: enforce -> bypass"]
+
+
+def test_record_of_an_unchanged_app_says_none():
+    result = same_record(lambda check: app_run(check, parts(), permission_sets=["Marketo_Sync"]))
+    assert result["change"]["action"] == "none" and result["change"]["details"] == [] and result["changed"] is False
+
+
+def test_record_of_a_delete():
+    change = same_record(lambda check: app_run(check, parts(), state="absent"))["change"]
+    assert change["action"] == "delete" and "name: Marketo_Integration -> none" in change["details"]
+    assert same_record(lambda check: app_run(check, None, state="absent"))["change"]["action"] == "none"
+
+
+def test_what_a_new_app_lacks_and_unknown_names_come_in_one_refusal():
+    with pytest.raises(InputError) as refused:
+        app_run(False, permission_sets=["Marketo_Sinc"])
+    assert refused.value.problems == [
+        "contact_email is required to create External Client App Marketo_Integration",
+        "flows is required to create External Client App Marketo_Integration (jwt, client_credentials or both)",
+        "External Client App Marketo_Integration: permission_sets: 'Marketo_Sinc' does not exist in this org "
+        "(did you mean Marketo_Sync?)",
+    ]

@@ -1,7 +1,8 @@
-"""Pure logic of sf_integration_user: defaults, validation, planning and error wording."""
+"""sf_integration_user: defaults, validation, planning, error wording and the change record."""
 from __future__ import annotations
 
 import pytest
+from module_double import recording_client, salesforce_module, same_record
 
 from ansible_collections.sfops.integration.plugins.module_utils import connection
 from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
@@ -355,3 +356,70 @@ def test_a_create_whose_answer_was_lost_is_finished_with_its_password():
     assert [sub["referenceId"] for sub in first] == ["user", "password"]
     assert second == [dict(method="POST", referenceId="password", body=dict(NewPassword="S3cretPass"),
                            url="/services/data/v62.0/sobjects/User/005NEW/password")]
+
+
+# ---- the change record, from the module's own run ----------------------------------------------------------
+
+
+def user_run(check_mode, user=None, **overrides):
+    """module.run against an org holding ``user`` (or none), the three profiles and the User describe."""
+    page = dict(done=True, totalSize=1 if user else 0, records=[user] if user else [])
+    profiles = dict(done=True, totalSize=3, records=[INTEGRATION, ADMIN, PLAIN])
+    client = recording_client(check_mode, user=page, profiles=profiles, describe=DESCRIBE,
+                              roles=dict(done=True, totalSize=2, records=ROLES))
+    options = dict((name, value) for name, value in params(**overrides).items() if value is not None)
+    result = mod.run(salesforce_module(mod.ARGUMENT_SPEC, client, check_mode, **options))
+    writes = [sub for request in client.sent for sub in request if sub["method"] != "GET"]
+    assert bool(writes) == (result["changed"] and not check_mode), writes
+    return result
+
+
+def test_record_of_a_new_user_lists_what_it_gets_and_hides_the_password():
+    change = same_record(lambda check: user_run(check, password="S3cretPass"))["change"]
+    assert change["kind"] == "user" and change["name"] == "marketo.integration@acme.com" and change["action"] == "create"
+    for line in ("email: ops@acme.com", "alias: marketoi", "profile: %s" % mod.DEFAULT_PROFILE,
+                 "license: Salesforce Integration", "active: true", "password: %s" % mod.PASSWORD_MARK):
+        assert line in change["details"], (line, change["details"])
+    assert "S3cretPass" not in repr(change)
+
+
+def test_record_of_an_update_names_each_field_that_changes():
+    change = same_record(lambda check: user_run(check, existing_user(), title="Integration", role="SalesOperations",
+                                                frozen=True))["change"]
+    assert change["action"] == "update"
+    assert change["details"] == ["title: Integration", "role: Sales Operations", "frozen: false -> true"]
+
+
+def test_record_of_an_unchanged_user_says_none():
+    result = same_record(lambda check: user_run(check, existing_user()))
+    assert result["change"]["action"] == "none" and result["change"]["details"] == [] and result["changed"] is False
+
+
+def test_record_of_a_deactivation():
+    change = same_record(lambda check: user_run(check, existing_user(), state="absent"))["change"]
+    assert change["action"] == "deactivate" and change["details"] == ["active: true -> false"]
+    assert same_record(lambda check: user_run(check, None, state="absent"))["change"]["action"] == "none"
+
+
+# ---- one refusal naming every problem ------------------------------------------------------------------------
+
+
+def test_what_the_org_shows_is_refused_together_with_the_admin_grade_profile_and_a_missing_login():
+    user = existing_user(UserLogins=dict(totalSize=0, done=True, records=[]))
+    with pytest.raises(InputError) as refused:
+        user_run(False, user, profile="System Administrator", time_zone="Mars", frozen=True)
+    problems = refused.value.problems
+    assert [p.split(" '")[0].split(":")[0] for p in problems] == ["time_zone", "profile", "frozen"], problems
+    assert problems[0].startswith("time_zone 'Mars' is not a valid")
+    assert problems[1].startswith("profile 'System Administrator' is admin-grade (") and "allow_privileged_profile" in problems[1]
+    assert problems[2] == "frozen: user marketo.integration@acme.com has no UserLogin row to freeze or unfreeze"
+
+
+def test_option_problems_are_refused_together_before_any_request():
+    client = recording_client()
+    options = dict(username="not-an-email", email="nope", alias="much-too-long-alias")
+    with pytest.raises(InputError) as refused:
+        mod.run(salesforce_module(mod.ARGUMENT_SPEC, client, **options))
+    assert [p.split()[0] for p in refused.value.problems] == ["username", "email", "alias"]
+    assert "'not-an-email'" in refused.value.problems[0] and "'nope'" in refused.value.problems[1]
+    assert client.sent == [] and client.api_requests == 0

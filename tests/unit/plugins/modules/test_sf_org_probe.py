@@ -1,7 +1,11 @@
-"""sf_org_probe's planning without an org: which questions run or are skipped, and why; the production check."""
+"""sf_org_probe without an org: which questions run or are skipped, and why; the production check; the change record."""
 from __future__ import annotations
 
+import pytest
+from module_double import recording_client, salesforce_module, same_record
+
 from ansible_collections.sfops.integration.plugins.module_utils import probe_catalogue as catalogue
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
 from ansible_collections.sfops.integration.plugins.modules import sf_org_probe
 
 ALL = catalogue.PROBE_NAMES
@@ -74,3 +78,44 @@ def test_cleanup_requests():
     assert undo == catalogue.metadata("delete", catalogue.APP_TYPE, names=["P_App"])
     assert sf_org_probe.removes(catalogue.metadata("delete", catalogue.APP_TYPE, names=["P_App"]), undo)
     assert sf_org_probe.cleanup_for(user, None, dict(ok=False)) is None
+
+
+def test_option_problems_are_refused_together_naming_each_value_before_any_request():
+    client = recording_client()
+    probe = salesforce_module(sf_org_probe.ARGUMENT_SPEC, client, prefix="9bad", run_id="a-b", email="ops")
+    with pytest.raises(InputError) as refused:
+        sf_org_probe.run(probe)
+    assert len(refused.value.problems) == 3
+    for problem, value in zip(refused.value.problems, ("'9bad'", "'a-b'", "'ops'")):
+        assert value in problem, (value, problem)
+    assert client.api_requests == 0
+
+
+# ---- the change record --------------------------------------------------------------------------------------
+
+
+def probe_result(check_mode, planned, outcome):
+    """sf_org_probe.finish for the questions ``planned`` ([(probe, skip reason)]): asked ones get ``outcome``."""
+    probe = salesforce_module(sf_org_probe.ARGUMENT_SPEC, recording_client(check_mode), check_mode, run_id="r1")
+    probes = [sf_org_probe.result_entry(p, sf_org_probe.SKIPPED if reason else outcome, reason, []) for p, reason in planned]
+    to_run = [p for p, reason in planned if reason is None]
+    return sf_org_probe.finish(probe, "r1", dict(edition="Developer Edition", is_sandbox=False), probes, to_run)
+
+
+def test_record_of_a_probe_names_each_question_and_its_outcome():
+    planned = sf_org_probe.plan(["permission_set_duplicate_name", "password_policy_one_per_profile"], org_values(),
+                                dict(free_seats=4, existing_policy=None))
+    checked, ran = probe_result(True, planned, sf_org_probe.PLANNED), probe_result(False, planned, sf_org_probe.HOLDS)
+    for result in (checked, ran):
+        assert {key: result["change"][key] for key in ("kind", "name", "action")} == dict(
+            kind="org probe", name="SFOPS_PROBE_r1", action="probe")
+        assert result["changed"] is True
+    # Check mode says what would be asked, a run what was found; the skipped question reads the same in both.
+    assert checked["change"]["details"] == ["permission_set_duplicate_name: planned", "password_policy_one_per_profile: skipped"]
+    assert ran["change"]["details"] == ["permission_set_duplicate_name: holds", "password_policy_one_per_profile: skipped"]
+
+
+def test_record_when_every_question_is_skipped_says_none():
+    planned = sf_org_probe.plan(["password_policy_one_per_profile"], org_values(), dict(free_seats=4, existing_policy=None))
+    result = same_record(probe_result, planned, sf_org_probe.HOLDS)
+    assert result["change"]["action"] == "none" and result["change"]["details"] == [] and result["changed"] is False

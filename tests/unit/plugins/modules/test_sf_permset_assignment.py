@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from module_double import recording_client, salesforce_module, same_record
 
 from ansible_collections.sfops.integration.plugins.module_utils import assignments, connection
 from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
 from ansible_collections.sfops.integration.plugins.modules import sf_permset_assignment as module
 
 INTEGRATION_LICENSE = "100INT"
@@ -378,3 +380,78 @@ def test_removals_name_the_user_and_accept_what_is_already_gone():
     assert client.calls == [dict(ids=["0Pa1", "2LA1"], action="remove", missing_ok=True, labels=[
         "remove permission set group 'G' from user 'int@acme.test'",
         "remove permission set license 'P' from user 'int@acme.test'"])]
+
+
+# ---- the change record, from the module's own run -------------------------------------------------------------
+
+
+def page(rows):
+    return dict(records=list(rows), done=True, totalSize=len(rows))
+
+
+def assigned(check_mode, held=(), **options):
+    """module.run for the user int@acme.test holding the sets ``held``; the org answers with SETS, GROUPS and PSLS."""
+    record = dict(Id="005U", Username="int@acme.test", Name="Int User",
+                  Profile=dict(UserLicenseId=INTEGRATION_LICENSE, UserLicense=dict(Name="Salesforce Integration")),
+                  PermissionSetAssignments=page(
+                      [dict(Id="0Pa" + s["Id"], PermissionSetId=s["Id"], PermissionSetGroupId=None,
+                            PermissionSet=dict(Name=s["Name"], IsOwnedByProfile=False, LicenseId=s["LicenseId"]))
+                       for s in SETS if s["Name"] in held]),
+                  PermissionSetLicenseAssignments=None)
+    wanted = [name.lower() for name in options.get("permission_sets", [])]
+    client = recording_client(check_mode, user=page([record]), psls=page(PSLS),
+                              sets=page([s for s in SETS if s["Name"].lower() in wanted]))
+    result = module.run(salesforce_module(module.ARGUMENT_SPEC, client, check_mode, username="int@acme.test", **options))
+    writes = [sub for request in client.sent for sub in request if sub["method"] != "GET"]
+    assert bool(writes) == (result["changed"] and not check_mode), writes
+    return result
+
+
+def test_record_of_new_assignments_with_the_license_they_need():
+    change = same_record(lambda check: assigned(check, permission_sets=["std_set", "Custom_Set"]))["change"]
+    assert change["kind"] == "assignments" and change["name"] == "int@acme.test" and change["action"] == "add"
+    assert change["details"] == ["permission_set_licenses: + SalesforceAPIIntegrationPsl",
+                                 "permission_sets: + Custom_Set; + Std_Set"]
+    assert change["added"] == 3 and change["removed"] == 0
+
+
+def test_record_of_an_exclusive_run_that_adds_and_removes():
+    change = same_record(lambda check: assigned(check, held=["Custom_Set"], permission_sets=["Setup_Set"],
+                                                exclusive=True, auto_licenses=False))["change"]
+    assert change["action"] == "update"
+    assert change["details"] == ["permission_sets: + Setup_Set; - Custom_Set"]
+
+
+def test_record_of_removals():
+    change = same_record(lambda check: assigned(check, held=["Custom_Set"], permission_sets=["Custom_Set"],
+                                                state="absent"))["change"]
+    assert change["action"] == "remove" and change["details"] == ["permission_sets: - Custom_Set"]
+    assert change["removed"] == 1
+
+
+def test_record_of_assignments_already_held_says_none():
+    result = same_record(lambda check: assigned(check, held=["Custom_Set"], permission_sets=["Custom_Set"]))
+    assert result["change"]["action"] == "none" and result["change"]["details"] == [] and result["changed"] is False
+
+
+# ---- option problems ---------------------------------------------------------------------------------------------
+
+
+def test_option_problems_come_together_naming_each_option():
+    options = dict(username=" ", permission_sets=["Std_Set", ""], permission_set_groups=[], permission_set_licenses=[" "],
+                   group_wait_timeout=-5, state="present")
+    assert module.option_problems(options) == [
+        "username must not be empty: it names the user whose assignments are managed",
+        "permission_sets: an empty name at position 2",
+        "permission_set_licenses: an empty name at position 1",
+        "group_wait_timeout must be 0 or more seconds; got -5",
+    ]
+    # With state=absent an unknown (or empty) name only gets a warning: there is nothing to remove.
+    assert module.option_problems(dict(options, username="int@acme.test", group_wait_timeout=0, state="absent")) == []
+
+
+def test_option_problems_are_refused_before_any_request():
+    client = recording_client()
+    with pytest.raises(InputError, match="group_wait_timeout must be 0 or more seconds; got -1"):
+        module.run(salesforce_module(module.ARGUMENT_SPEC, client, username="int@acme.test", group_wait_timeout=-1))
+    assert client.sent == [] and client.api_requests == 0

@@ -1,7 +1,8 @@
-"""Pure logic of sf_profile_password_policy: value mapping, validation, names and matching."""
+"""sf_profile_password_policy: value mapping, validation, names and matching, the change record."""
 from __future__ import annotations
 
 import pytest
+from module_double import recording_client, salesforce_module, same_record
 
 from ansible_collections.sfops.integration.plugins.module_utils import errors, metadata
 from ansible_collections.sfops.integration.plugins.modules import sf_profile_password_policy as ppp
@@ -201,3 +202,68 @@ def test_other_failures_reach_the_client_untouched():
     client = FakeClient(ValueError("zeep validation"))
     with pytest.raises(ValueError):
         metadata.delete(client, "ProfilePasswordPolicy", ["P_1"])
+
+
+# ---- the change record, from the module's own plan -------------------------------------------------------------
+
+
+def policy_module(check_mode, client, **given):
+    options = dict((option, value) for option, value in params(**given).items() if value is not None)
+    return salesforce_module(ppp.ARGUMENT_SPEC, client, check_mode, **options)
+
+
+def present(check_mode, current, **given):
+    client = recording_client(check_mode)
+    module = policy_module(check_mode, client, **given)
+    result = ppp.present(module, "Integration Only", current, ppp.desired_policy(module.params)[0])
+    assert bool(client.sent) == (result["changed"] and not check_mode), client.sent
+    return result
+
+
+def absent(check_mode, current):
+    client = recording_client(check_mode)
+    result = ppp.absent(policy_module(check_mode, client, state="absent"), current)
+    assert bool(client.sent) == (result["changed"] and not check_mode), client.sent
+    return result
+
+
+CURRENT = ppp.from_record(RECORD, "Integration Only")
+
+
+def test_record_of_a_new_policy_lists_every_value_it_gets():
+    result = same_record(lambda check, current: present(check, current, minimum_password_length=16), None)
+    change = result["change"]
+    assert change["kind"] == "password_policy" and change["name"] == "Integration Only" and change["action"] == "create"
+    assert "minimum_password_length: 16" in change["details"] and "password_expiration: 90" in change["details"]
+    assert "profile: Integration Only" in change["details"] and not any("full_name" in d for d in change["details"])
+    assert result["policy"]["full_name"].startswith("Integration_Only_profilePasswordPolicy")
+
+
+def test_record_of_an_update_names_each_value_that_changes():
+    change = same_record(lambda check, current: present(check, current, lockout_interval=60, minimum_password_length=20),
+                         CURRENT)["change"]
+    assert change["action"] == "update"
+    assert change["details"] == ["lockout_interval: 30 -> 60", "minimum_password_length: 16 -> 20"]
+
+
+def test_record_of_an_unchanged_policy_says_none():
+    result = same_record(lambda check, current: present(check, current, minimum_password_length=16), CURRENT)
+    assert result["change"]["action"] == "none" and result["change"]["details"] == [] and result["changed"] is False
+
+
+def test_record_of_a_delete():
+    change = same_record(absent, CURRENT)["change"]
+    assert change["action"] == "delete" and "minimum_password_length: 16 -> none" in change["details"]
+    assert same_record(absent, None)["change"]["action"] == "none"
+
+
+def test_bad_options_are_refused_together_before_any_request():
+    client = recording_client()
+    with pytest.raises(errors.InputError) as refused:
+        ppp.run(policy_module(False, client, password_expiration="soon", password_history=30, minimum_password_length=3))
+    assert refused.value.problems == [
+        "password_expiration must be never or one of 30, 60, 90, 180, 365 (days); got 'soon'",
+        "password_history must be between 0 and 24; got 30",
+        "minimum_password_length must be between 5 and 50; got 3",
+    ]
+    assert client.sent == [] and client.api_requests == 0

@@ -1,0 +1,151 @@
+"""A real SalesforceModule for the modules' unit tests: the module's own argument spec, the test's options and client.
+
+The module's ``refuse``, ``finish`` (the change record, ``changed`` and the diff) and ``warn`` are the
+real ones; only the client is the test's, so that a plan is tested as the module runs it, in check
+mode and not.
+"""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from ansible_core_compat import patch_module_args
+
+from ansible_collections.sfops.integration.plugins.module_utils import connection
+from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
+from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
+
+SESSION = dict(access_token="TOKEN", instance_url="https://acme.my.salesforce.com")
+
+
+def salesforce_module(argument_spec, client, check_mode=False, **options):
+    """A SalesforceModule with ``options`` (defaults from ``argument_spec``) whose client is ``client``."""
+    with patch_module_args(dict(SESSION, _ansible_check_mode=check_mode, **options)):
+        module = SalesforceModule(argument_spec=argument_spec, supports_check_mode=True)
+    module._client = client
+    return module
+
+
+def same_record(run, *args):
+    """The change records ``run(check_mode, *args)`` gives in check mode and for real; asserts they are equal."""
+    planned, applied = run(True, *args), run(False, *args)
+    assert planned["change"] == applied["change"], (planned["change"], applied["change"])
+    return applied
+
+
+class SalesforceAnswers:
+    """The REST API behind recording_client: every write succeeds; nothing is sent anywhere.
+
+    A new record gets the id ``new-<referenceId>``; a GET subrequest answers ``bodies[referenceId]``, a query
+    outside composite ``bodies[its SOQL]``.
+    """
+
+    def __init__(self, bodies):
+        self.bodies = bodies
+        self.sent = []
+
+    def restful(self, path, params=None, method="GET", json=None):
+        if path == "composite":
+            self.sent.append(json["compositeRequest"])
+            return dict(compositeResponse=[self.answer(sub) for sub in json["compositeRequest"]])
+        assert method != "GET", "reads are the test's: %s" % path
+        if path == "composite/sobjects":  # client.create_records / update_records / delete_records
+            ids = params["ids"].split(",") if method == "DELETE" else None
+            self.sent.append([dict(method=method, url=path, body=json, ids=ids)])
+            return results(method, ids or json["records"], "record")
+        self.sent.append([dict(method=method, url=path, body=json)])  # client.create / update / delete
+        return dict(id="new-record", success=True, errors=[]) if method == "POST" else None
+
+    def query(self, soql_text, include_deleted=False):
+        """client.query: the page ``bodies[soql_text]``, else no rows."""
+        return self.bodies.get(soql_text) or dict(records=[], done=True, totalSize=0)
+
+    def answer(self, sub):
+        ref, method = sub["referenceId"], sub["method"]
+        if "composite/sobjects" in sub["url"]:
+            items = unquote(sub["url"].split("ids=")[1].split("&")[0]).split(",") if method == "DELETE" \
+                else sub["body"]["records"]
+            return dict(referenceId=ref, httpStatusCode=200, body=results(method, items, ref))
+        if method == "POST":
+            return dict(referenceId=ref, httpStatusCode=201, body=dict(id="new-" + ref, success=True, errors=[]))
+        if method == "GET":
+            return dict(referenceId=ref, httpStatusCode=200, body=self.bodies.get(ref, {}))
+        return dict(referenceId=ref, httpStatusCode=204, body=None)
+
+
+class Component(dict):
+    """A component as zeep reads it: its fields by key and by attribute (a missing name reads fullName None)."""
+
+    __getattr__ = dict.get
+
+
+class MetadataAnswers:
+    """simple-salesforce's sf.mdapi behind recording_client over ``components`` ({type: {fullName: fields}}).
+
+    Every save and delete succeeds and changes ``components``, so that a read after a write finds it.
+    """
+
+    def __init__(self, sent, components):
+        self.sent = sent
+        self.components = components
+
+    def __getattr__(self, md_type):
+        return MetadataType(md_type, self.sent, self.components.setdefault(md_type, {}))
+
+    def ListMetadataQuery(self, type):  # noqa: N802 - simple-salesforce's name
+        return type
+
+    def list_metadata(self, md_type):
+        return [Component(fullName=name) for name in self.components.get(md_type, {})]
+
+
+class MetadataType:
+    """sf.mdapi.<Type>: builds a component (a dict here), reads, and records each create, update, upsert and delete."""
+
+    def __init__(self, md_type, sent, components):
+        self.md_type = md_type
+        self.sent = sent
+        self.components = components
+
+    def __call__(self, **fields):
+        return fields
+
+    def read(self, names):
+        return [Component(self.components.get(name) or dict(fullName=None)) for name in names]
+
+    def _save(self, operation, records):
+        self.sent.append([dict(method=operation, type=self.md_type, items=records)])
+        self.components.update((record["fullName"], dict(record)) for record in records)
+
+    def create(self, records):
+        self._save("create", records)
+
+    def update(self, records):
+        self._save("update", records)
+
+    def upsert(self, records):
+        self._save("upsert", records)
+
+    def delete(self, names):
+        self.sent.append([dict(method="delete", type=self.md_type, items=names)])
+        for name in names:
+            self.components.pop(name, None)
+
+
+def results(method, items, name):
+    """sObject Collections results: every record saved (new ones get ``new-<name>-<index>``)."""
+    return [dict(id=item if method == "DELETE" else "new-%s-%d" % (name, index), success=True, errors=[])
+            for index, item in enumerate(items)]
+
+
+def recording_client(check_mode=False, components=None, **bodies):
+    """The real SalesforceClient (request shapes, check mode refusing writes) over SalesforceAnswers and MetadataAnswers.
+
+    ``client.sent`` lists the subrequests of each composite request sent (a one-record write is a list of one).
+    """
+    params = dict((name, None) for name in connection.CONNECTION_ARGUMENT_SPEC)
+    params.update(api_version="62.0", timeout=5, max_retries=0, retry_backoff=0.0, **SESSION)
+    client = SalesforceClient(params, read_only=check_mode)
+    client._rest = SalesforceAnswers(bodies)
+    client._mdapi = MetadataAnswers(client._rest.sent, components or {})
+    client.sent = client._rest.sent
+    return client
