@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
+from ansible_collections.sfops.integration.plugins.module_utils.errors import refuse
 from ansible_collections.sfops.integration.plugins.module_utils.org import unknown_message
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
     PERMISSION_PREFIX,
@@ -101,16 +101,20 @@ def privileged_offenders(catalogue: SystemPermissionCatalogue, names: Iterable[s
     return ["%s (%s)" % (name, catalogue.label(name)) for name in privileged_permissions(names)]
 
 
-def guard_privileged(module: Any, offenders: list[str], what: str) -> None:
-    """Refuse privileged grants unless ``allow_privileged``; warn when they are allowed.
+def privileged_problem(module: Any, offenders: list[str], what: str) -> Optional[str]:
+    """The refusal of privileged grants, as a problem to report with the others; None when none or allowed.
 
     ``offenders`` are readable descriptions; ``what`` names the record (``permission set X``).
     """
-    if not offenders:
-        return
-    listed = "; ".join(offenders)
-    if module.params["allow_privileged"]:
-        module.warn("%s grants privileged access an integration user should not need: %s" % (what, listed))
-        return
-    raise InputError("refusing to grant privileged access in %s: %s. An integration user should not have these "
-                     "(an integration needs only the access of its job); set allow_privileged: true to grant them anyway." % (what, listed))
+    if not offenders or module.params["allow_privileged"]:
+        return None  # allowed: guard_privileged warns once the rest of the input is accepted
+    return ("refusing to grant privileged access in %s: %s. An integration user should not have these "
+            "(an integration needs only the access of its job); set allow_privileged: true to grant them anyway."
+            % (what, "; ".join(offenders)))
+
+
+def guard_privileged(module: Any, offenders: list[str], what: str) -> None:
+    """Refuse privileged grants unless ``allow_privileged``; warn when they are allowed."""
+    refuse([privileged_problem(module, offenders, what)])
+    if offenders:
+        module.warn("%s grants privileged access an integration user should not need: %s" % (what, "; ".join(offenders)))

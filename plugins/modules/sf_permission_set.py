@@ -317,6 +317,7 @@ from ansible_collections.sfops.integration.plugins.module_utils.change import CR
 from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, InputError, NotFoundError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import (
+    LICENSE_QUERY,
     NO_LICENSE,
     License,
     find_license,
@@ -355,8 +356,6 @@ SET_QUERY = (
     "(SELECT Id, AssigneeId, Assignee.Username FROM Assignments) "
     "FROM PermissionSet WHERE Name = {} AND IsOwnedByProfile = false" % ", ".join(OBJECT_ACCESS_FIELDS.values())
 )
-LICENSE_QUERY = "SELECT Id FROM PermissionSetLicense WHERE DeveloperName = {0} OR MasterLabel = {0} LIMIT 1"
-
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
     label=dict(type="str"),
@@ -850,20 +849,9 @@ def validate(module, org):
     offenders = desired.privileged()
     # The license change and the privileged refusal name the set themselves; the other problems get it as their prefix.
     module.refuse(["%s: %s" % (what, "; ".join(problems)) if problems else None, change_problem,
-                   privileged_problem(module, offenders, what)])
+                   system_permissions.privileged_problem(module, offenders, what)])
     system_permissions.guard_privileged(module, offenders, what)  # allowed: only the warning is left
     return desired, wanted, recreate
-
-
-def privileged_problem(module, offenders, what):
-    """The refusal of privileged grants as a problem to report with the others; None when allowed."""
-    if module.params["allow_privileged"]:
-        return None  # granted, with a warning once the rest of the input is accepted
-    try:
-        system_permissions.guard_privileged(module, offenders, what)
-    except InputError as error:
-        return error.message
-    return None
 
 
 def name_error(name):

@@ -263,17 +263,6 @@ def salesforce_refuses(module, state, plan):
     return problems
 
 
-def privileged_problem(module, offenders, what):
-    """The refusal of privileged grants as a problem to report with the others; None when allowed."""
-    if module.params["allow_privileged"]:
-        return None  # granted, with a warning once the rest of the input is accepted
-    try:
-        system_permissions.guard_privileged(module, offenders, what)
-    except InputError as error:
-        return error.message
-    return None
-
-
 def result(module, state, changed, plan, profile_id, properties):
     before = state.view(sorted(plan.enabled))
     after = dict(before or dict(name=module.params["name"], license=module.params["license"]),
@@ -298,7 +287,7 @@ def ensure_present(module, state):
     plan = system_permissions.SystemPermissionPlan(requested, enabled, params["purge"] and managed)
     properties = field_changes(dict(Description=params["description"]), state.profile)
     # Every problem the org shows, in one refusal: names, privileged grants, the license, a standard profile.
-    problems = ["%s: %s" % (what, error) if error else None, privileged_problem(module, offenders, what)]
+    problems = ["%s: %s" % (what, error) if error else None, system_permissions.privileged_problem(module, offenders, what)]
     new_license = None
     if state.profile:
         problems += salesforce_refuses(module, state, plan)
