@@ -293,6 +293,26 @@ def test_bad_role_options_fail_the_run_before_any_login(emulator, tmp_path, opti
     assert emulator.requests("org1") == [] and emulator.requests("org3") == []
 
 
+def test_the_role_alone_checks_its_options_before_the_login(emulator, tmp_path):
+    """Without the playbook's prepare play, the role's main entry point refuses a bad option before logging in."""
+    inventory = org_inventory(emulator, tmp_path / "inventory.yml", ["org1"])
+    playbook = tmp_path / "role_alone.yml"
+    playbook.write_text(yaml.safe_dump([dict(hosts="all", connection="local", gather_facts=False,
+                                             roles=["sfops.integration.integration_audit"])]))
+    emulator.clear_requests("org1")
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("SF_"))
+    env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
+                           str(playbook), "-e", json.dumps(dict(sf_audit_inactive_days=0, sf_audit_window_days="-2"))],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "sf_audit_window_days: -2 is not a number of days of at least 1" in output, output
+    assert "sf_audit_inactive_days: 0 is not a number of days of at least 1" in output, output
+    assert emulator.requests("org1") == []
+
+
 # ---- org3: the auditor's permissions ----------------------------------------------------------------------------------
 
 AUDITOR = user("auditor")
