@@ -95,9 +95,10 @@ def time_import(module, repeats, collections=COLLECTIONS):
 
 
 def measure(repeats=5, collections=COLLECTIONS):
-    """{module name: timing} for every module file of the collection."""
+    """{module name: timing} for every module file of the collection in ``collections``."""
     results = {}
-    for path in sorted(glob.glob(os.path.join(REPO, "plugins", "modules", "*.py"))):
+    modules = os.path.join(collections, "ansible_collections", "sfops", "integration", "plugins", "modules")
+    for path in sorted(glob.glob(os.path.join(modules, "*.py"))):
         name = os.path.splitext(os.path.basename(path))[0]
         if name.startswith("_"):
             continue

@@ -7,8 +7,10 @@ domain of the usernames the tests make, default example.com) and SF_LIVE_RUN_ID 
 
 Without any SF_LIVE_* variable every test is skipped, saying so; with some but not enough, the run stops with what
 is missing. Every name made carries the run id (permission sets SFOPS_LIVE_<run id>_..., the user
-sfops.live.<run id>@<domain>); what a run made is removed at the end, a test failing or not: permission sets
-deleted, the one user deactivated (Salesforce cannot delete users). The tests take at most one Salesforce
+sfops.live.<run id>@<domain>, the External Client App SFOPS_LIVE_<run id>_App); what a run made is removed at the
+end, a test failing or not: the app and permission sets deleted, the one user deactivated (Salesforce cannot delete
+users). The other tests only read (the audit, the export, a user's access) or run in check mode (the password policy
+of the standard integration profile, which a run never changes). The tests take at most one Salesforce
 Integration license seat (none when no seat is free: the user test is skipped) and no permission set license seat.
 """
 from __future__ import annotations
@@ -26,10 +28,14 @@ sys.path.insert(0, os.path.join(TESTS, "modules"))
 from collection_path import ensure_collection_path  # noqa: E402
 
 ensure_collection_path()
+from ansible_collections.sfops.integration.plugins.module_utils import metadata  # noqa: E402
 from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient  # noqa: E402
 from ansible_collections.sfops.integration.plugins.module_utils.soql import soql  # noqa: E402
 
 PREFIX = "SF_LIVE_"
+# An External Client App's parts first, then the app (as sf_external_client_app deletes them).
+APP_TYPES = ("ExtlClntAppGlobalOauthSettings", "ExtlClntAppOauthSettings", "ExtlClntAppOauthConfigurablePolicies",
+             "ExternalClientApplication")
 FLOWS = dict(jwt=("SF_LIVE_CLIENT_ID", "SF_LIVE_PRIVATE_KEY_FILE"), password=("SF_LIVE_PASSWORD",))
 NEEDED = ("SF_LIVE_LOGIN_URL", "SF_LIVE_USERNAME")
 HOW = ("make test-live needs a login to a sandbox or a Developer Edition org: SF_LIVE_LOGIN_URL and SF_LIVE_USERNAME, "
@@ -86,7 +92,14 @@ class LiveOrg:
         return (row["TotalLicenses"] - row["UsedLicenses"]) if row else 0
 
     def clean_up(self):
-        """Delete the run's permission sets (their assignments first), deactivate the run's user."""
+        """Delete the run's External Client Apps and permission sets (assignments first), deactivate the run's user."""
+        apps = self.client.query(soql("SELECT DeveloperName FROM ExternalClientApplication WHERE DeveloperName LIKE "
+                                      "'{:like}%'", self.set_prefix))
+        if apps:  # a test stopped before it deleted its app: find the parts by the run's prefix
+            for md_type in APP_TYPES:
+                names = [name for name in metadata.list_names(self.client, md_type) if name.startswith(self.set_prefix)]
+                for chunk in metadata.chunks(names):
+                    metadata.try_delete(self.client, md_type, chunk)
         sets = self.client.query(soql("SELECT Id FROM PermissionSet WHERE Name LIKE '{:like}%'", self.set_prefix))
         set_ids = [row["Id"] for row in sets]
         if set_ids:

@@ -8,7 +8,8 @@
   sf_audit_fail_on; over org1 and org2 with sf_audit_fail_on=high it writes the report and exits non-zero;
 - org3 has an auditor user without the permissions the audit needs: the audit fails naming them, and passes once
   the README's read-only auditor permission set (made with sf_permission_set) is assigned;
-- bad options fail before any request.
+- bad options fail before any request: the module's, and the role's through playbooks/audit.yml (the run fails,
+  non-zero, before any login).
 """
 from __future__ import annotations
 
@@ -245,17 +246,71 @@ def test_bad_options_fail_before_any_request(emulator, tmp_path):
     creds = connection_args(emulator, org)
     run = run_playbook(tmp_path, [
         {"name": "zero_window", AUDIT: dict(creds, window_days=0)},
+        {"name": "negative_window", AUDIT: dict(creds, window_days=-7)},
         {"name": "negative_and_unknown", AUDIT: dict(creds, inactive_days=-5, severities=["high", "critical"])},
         {"name": "bad_integration", AUDIT: dict(creds, integrations=[dict(name="x", user={}), dict(user=dict(username="u"))])},
     ])
     assert "window_days must be a number of days greater than 0, not 0" in failure(run, "zero_window")
+    assert "window_days must be a number of days greater than 0, not -7" in failure(run, "negative_window")
     message = failure(run, "negative_and_unknown")
     assert "inactive_days must be a number of days greater than 0, not -5" in message
     assert "severities[1]: unknown severity 'critical'" in message
     message = failure(run, "bad_integration")
     assert "integrations[0] (x) needs user.username" in message and "integrations[1] needs a name" in message
-    assert all(run[name]["api_requests"] == 0 for name in ("zero_window", "negative_and_unknown", "bad_integration"))
+    assert all(run[name]["api_requests"] == 0
+               for name in ("zero_window", "negative_window", "negative_and_unknown", "bad_integration"))
     assert emulator.requests(org) == []
+
+
+def org_inventory(emulator, path, orgs):
+    """An inventory file for playbooks/audit.yml with the administrator's login of each org."""
+    hosts = dict((org, dict(sf_login_url=emulator.orgs[org]["login_url"], sf_username=emulator.orgs[org]["username"],
+                            sf_password=emulator.orgs[org]["password"],
+                            sf_security_token=emulator.orgs[org]["security_token"], sf_ca_path=emulator.ca_file))
+                 for org in orgs)
+    with open(str(path), "w") as handle:
+        yaml.safe_dump({"all": {"hosts": hosts, "vars": dict(ansible_python_interpreter=sys.executable)}}, handle)
+    return str(path)
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("sf_audit_window_days", 0, "sf_audit_window_days: 0 is not a number of days of at least 1"),
+    ("sf_audit_window_days", -3, "sf_audit_window_days: -3 is not a number of days of at least 1"),
+    ("sf_audit_severities", ["high", "critical"], "sf_audit_severities must be one or more of: high, medium, low, info"),
+    ("sf_audit_fail_on", "critical", "sf_audit_fail_on must be one of: none, high, medium, low, info"),
+])
+def test_bad_role_options_fail_the_run_before_any_login(emulator, tmp_path, option, value, expected):
+    """A bad option is a usage error: the playbook fails (non-zero) naming it, before any org is logged in to."""
+    inventory = org_inventory(emulator, tmp_path / "inventory.yml", ["org1", "org3"])
+    for org in ("org1", "org3"):
+        emulator.clear_requests(org)
+    rc, output, report, _markdown = run_audit(tmp_path, inventory, "-e", json.dumps({option: value}))
+    assert rc != 0, output
+    assert expected in output, output
+    if option != "sf_audit_window_days":  # Ansible's own check of the argument spec's choices names the value
+        assert "critical" in output, output
+    assert "Log in once" not in output and report is None
+    assert emulator.requests("org1") == [] and emulator.requests("org3") == []
+
+
+def test_the_role_alone_checks_its_options_before_the_login(emulator, tmp_path):
+    """Without the playbook's prepare play, the role's main entry point refuses a bad option before logging in."""
+    inventory = org_inventory(emulator, tmp_path / "inventory.yml", ["org1"])
+    playbook = tmp_path / "role_alone.yml"
+    playbook.write_text(yaml.safe_dump([dict(hosts="all", connection="local", gather_facts=False,
+                                             roles=["sfops.integration.integration_audit"])]))
+    emulator.clear_requests("org1")
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("SF_"))
+    env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
+                           str(playbook), "-e", json.dumps(dict(sf_audit_inactive_days=0, sf_audit_window_days="-2"))],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "sf_audit_window_days: -2 is not a number of days of at least 1" in output, output
+    assert "sf_audit_inactive_days: 0 is not a number of days of at least 1" in output, output
+    assert emulator.requests("org1") == []
 
 
 # ---- org3: the auditor's permissions ----------------------------------------------------------------------------------
@@ -370,12 +425,7 @@ def test_a_clean_org_set_up_by_the_role_has_no_findings(emulator, situations, tm
     assert "No findings." in markdown and "| org2 | ok | 0 | 0 | 0 | 0 | 3 |" in markdown
 
     # The same audit over the seeded org1 as well: one report, and the gate closes on high findings.
-    hosts["org1"] = dict(sf_login_url=emulator.orgs["org1"]["login_url"], sf_username=emulator.orgs["org1"]["username"],
-                         sf_password=emulator.orgs["org1"]["password"],
-                         sf_security_token=emulator.orgs["org1"]["security_token"], sf_ca_path=emulator.ca_file)
-    inventory = str(tmp_path / "both.yml")
-    with open(inventory, "w") as handle:
-        yaml.safe_dump({"all": {"hosts": hosts, "vars": dict(ansible_python_interpreter=sys.executable)}}, handle)
+    inventory = org_inventory(emulator, tmp_path / "both.yml", ["org1", "org2"])
     rc, output, report, markdown = run_audit(tmp_path, inventory, "-e", "sf_audit_fail_on=high")
     assert rc != 0, output
     assert "sf_audit_fail_on=high fails on: org1: 3 high" in output
