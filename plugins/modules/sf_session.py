@@ -15,10 +15,23 @@ description:
     instance URL and access token, so later tasks reuse that session through C(module_defaults)
     instead of logging in again.
   - With O(access_token) it checks that the session still works (one query) and returns it.
+  - With O(read_identity) it also reads, with the new session, whose session it is (one request to
+    the OpenID Connect UserInfo endpoint) and returns it as RV(identity). That is the proof that a
+    login works, as the role C(integration_users) gives it for each passwordless integration.
   - Writes nothing, so it also runs in check mode.
   - The task result is hidden from the output, as if C(no_log) were set, because it holds the
     access token; register it and read single values such as C(session.org_id) with
     M(ansible.builtin.debug). Failures are shown.
+options:
+  read_identity:
+    description:
+      - After the login, read the session's own user from the UserInfo endpoint
+        (C(/services/oauth2/userinfo)) of the login host (O(login_url); with O(access_token), O(instance_url)),
+        sending the new access token. One more request.
+      - When Salesforce does not answer with an identity, the task fails and says why.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - sfops.integration.connection
   - sfops.integration.connection.login
@@ -61,6 +74,15 @@ EXAMPLES = r"""
     client_id: "{{ vault_sf_client_id }}"
     client_secret: "{{ vault_sf_client_secret }}"
   register: sf
+
+- name: Log in as an integration user and read whose session it is
+  sfops.integration.sf_session:
+    login_url: "{{ sf_login_url }}"
+    client_id: "{{ integration_consumer_key }}"
+    username: marketo.integration@acme.example
+    private_key_file: ~/.salesforce/keys/marketo.key
+    read_identity: true
+  register: marketo_login
 
 - name: SOAP login, credentials from SF_USERNAME, SF_PASSWORD and SF_SECURITY_TOKEN
   sfops.integration.sf_session:
@@ -112,6 +134,24 @@ auth_flow:
   returned: success
   type: str
   sample: jwt_bearer
+identity:
+  description:
+    - Whose session it is, as the UserInfo endpoint answered with the session itself.
+  returned: when O(read_identity=true)
+  type: dict
+  contains:
+    user_id:
+      description: The 18-character id of the session's user.
+      type: str
+      sample: 0055g00000AbCdEAAR
+    username:
+      description: The session user's username (C(preferred_username)).
+      type: str
+      sample: marketo.integration@acme.example
+    organization_id:
+      description: The 18-character id of the session's org.
+      type: str
+      sample: 00D5g000004XXXXEAA
 api_requests:
   description: HTTP requests sent to Salesforce, logins included.
   returned: always
@@ -119,7 +159,34 @@ api_requests:
   sample: 1
 """
 
+from ansible_collections.sfops.integration.plugins.module_utils import connection
+from ansible_collections.sfops.integration.plugins.module_utils.errors import AuthenticationError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
+
+# Help "Query for User Information" (remoteaccess_using_userinfo_endpoint.htm): the endpoint lives on the
+# login host and answers for the access token's own user only, which is what proves a login.
+USERINFO_PATH = "/services/oauth2/userinfo"
+
+
+def read_identity(client, session):
+    """The session's own user, from one GET of the UserInfo endpoint with the session's token."""
+    host = session.instance_url if session.flow == connection.FLOW_ACCESS_TOKEN else client.params["login_url"]
+    url = host + USERINFO_PATH
+    try:
+        response = client.http.get(url, headers={"Authorization": "Bearer %s" % session.access_token,
+                                                 "Accept": "application/json"})
+    except connection.requests.exceptions.RequestException as exc:
+        raise connection.transport_error(exc, url, "read the session's identity")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code != 200 or not isinstance(body, dict) or not body.get("user_id"):
+        raise AuthenticationError(
+            "The login worked but its identity could not be read at %s: HTTP %s %s"
+            % (url, response.status_code, (response.text or "").strip()[:200]), status=response.status_code)
+    return dict(user_id=body["user_id"], username=body.get("preferred_username"),
+                organization_id=body.get("organization_id"))
 
 
 def run(module):
@@ -133,6 +200,7 @@ def run(module):
     # A token passed in is a no_log option value, and AnsibleModule masks such values in results.
     # Returning it is the point of this module; the action plugin hides the whole result instead.
     module.ansible.no_log_values.discard(session.access_token)
+    identity = read_identity(client, session) if module.params["read_identity"] else None
     return dict(
         instance_url=session.instance_url,
         access_token=session.access_token,
@@ -140,11 +208,12 @@ def run(module):
         org_id=org_id,
         user_id=session.user_id,
         auth_flow=session.flow,
+        **(dict(identity=identity) if identity else {})
     )
 
 
 def main():
-    SalesforceModule(argument_spec={}, supports_check_mode=True).run(run)
+    SalesforceModule(argument_spec=dict(read_identity=dict(type="bool", default=False)), supports_check_mode=True).run(run)
 
 
 if __name__ == "__main__":
