@@ -5,9 +5,11 @@ Starts the emulator (a local stand-in for Salesforce) with three orgs, writes an
 accounting system, both passwordless), then runs playbooks/integration_users.yml three times: in
 check mode (the plan; the emulator's request log proves nothing was written), for real (each
 integration gets its External Client App and logs in once through it, JWT bearer and client
-credentials), and again (nothing left to change). The full Ansible output of each run goes to a
-log file; the screen shows the report. The emulator's credentials are random per start and exist
-only while it runs; the integration keys are made in the demo's temporary directory.
+credentials), and again (nothing left to change). The rollout itself logs in to each org with JWT
+bearer, as recommended (playbooks/inventory/README.md): the emulator makes a throwaway key and app
+per org at start. The full Ansible output of each run goes to a log file; the screen shows the
+report. The emulator's credentials are random per start and exist only while it runs; the
+integration keys are made in the demo's temporary directory.
 """
 from __future__ import annotations
 
@@ -52,9 +54,10 @@ def write_inventory(emulator, workdir):
     groups = {}
     for org, host, group, suffix in ORGS:
         info = emulator.orgs[org]
+        # JWT bearer, no password: the emulator's app for the org holds the certificate of this throwaway key.
         groups.setdefault(group, {"hosts": {}})["hosts"][host] = dict(
-            sf_login_url=info["login_url"], sf_username=info["username"], sf_password=info["password"],
-            sf_security_token=info["security_token"], acme_username_suffix=".demo%s" % suffix)
+            sf_login_url=info["login_url"], sf_client_id=info["client_id"], sf_username=info["username"],
+            sf_private_key_file=info["private_key_file"], acme_username_suffix=".demo%s" % suffix)
     with open(os.path.join(inventory, "hosts.yml"), "w") as handle:
         yaml.safe_dump({"all": {"children": groups}}, handle, sort_keys=False)
     with open(os.path.join(inventory, "group_vars", "all", "connection.yml"), "w") as handle:
@@ -115,6 +118,7 @@ def main():
         inventory = write_inventory(emulator, workdir)
         say("Emulator at %s. Inventory: %s" % (emulator.url, inventory))
         say("  sandboxes: acme_dev, acme_uat; production: acme_prod (requires MFA for API logins)")
+        say("  the rollout logs in to each org with JWT bearer (an app and a key per org, no password)")
         say("  integrations (from playbooks/inventory/group_vars/all/integrations.yml):")
         say("    marketo     own user (marketing user), permission set Marketo_Integration: leads, contacts, campaigns;")
         say("                logs in with JWT bearer (a key made per org on the controller)")
@@ -146,12 +150,14 @@ def main():
         if rc or report["totals"]["changed"] != len(ORGS):
             failures.append("the apply run")
         say()
-        say("  Passwordless logins, proven by logging in as each integration user through its own app:")
+        say("  Passwordless logins, proven by logging in as each integration user through its own app and")
+        say("  reading the identity of the new session:")
         for record in report["orgs"]:
             for login in record.get("logins") or []:
                 say("    %-9s  %-10s  %-18s  %-22s  %s" % (
                     record["org"], login["integration"], login["method"], login["app"] or "-",
-                    "proven" if login["verified"] else "NOT proven: %s" % login["note"]))
+                    "proven: the session is %s" % login.get("session_user") if login["verified"]
+                    else "NOT proven: %s" % login["note"]))
                 if not login["verified"]:
                     failures.append("the login of %s in %s" % (login["integration"], record["org"]))
 

@@ -107,7 +107,8 @@ _value:
       description:
         - One entry per present integration, with C(integration), C(username), C(method) (V(jwt),
           V(client_credentials), V(password) or V(none)), C(app) and C(consumer_key) of its External
-          Client App, C(verified) (true, false, or null when not tried) and C(note).
+          Client App, C(verified) (true, false, or null when not tried), C(note) and C(session_user)
+          (the username the new session read as its own identity; null when there was no session).
       type: list
       elements: dict
 """
@@ -121,7 +122,7 @@ COUNTS = ("users_created", "users_updated", "users_deactivated", "users_reactiva
           "permission_sets_updated", "permission_sets_deleted", "assignments_added", "assignments_removed",
           "password_policies_changed", "profiles_changed", "apps_created", "apps_updated", "apps_deleted")
 # What the report keeps of each integration's login (never a secret: the consumer key is public).
-LOGIN_KEYS = ("integration", "username", "method", "app", "consumer_key", "verified", "note")
+LOGIN_KEYS = ("integration", "username", "method", "app", "consumer_key", "verified", "note", "session_user")
 # What the report shows of a module's change record (``attributes`` is for programs, not readers).
 REPORT_KEYS = ("kind", "name", "action", "details", "added", "removed")
 

@@ -127,7 +127,8 @@ def table(report):
 
 def _verified(login):
     if login.get("verified") is True:
-        return "yes"
+        # The proof is the identity the new session read of itself: name it.
+        return "yes: the session is %s" % login["session_user"] if login.get("session_user") else "yes"
     if login.get("verified") is False:
         return "**no**: %s" % login.get("note")
     return login.get("note") or "-"

@@ -32,6 +32,7 @@ from ansible_collections.sfops.integration.plugins.module_utils import connectio
 from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     ROLLED_BACK,
     ApiError,
+    AuthenticationError,
     MissingLibraryError,
     OutcomeUnknownError,
     PermissionDeniedError,
@@ -48,6 +49,8 @@ from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     record_label,
 )
 from ansible_collections.sfops.integration.plugins.module_utils.rest import HttpError, RestApi
+
+USERINFO_PATH = "/services/oauth2/userinfo"
 
 try:
     import requests
@@ -293,6 +296,31 @@ class SalesforceClient:
             else:
                 self._login(self.flow)
         return self.login_result
+
+    def read_identity(self) -> dict[str, Any]:
+        """The session's own user, from one GET of the UserInfo endpoint with the session's token.
+
+        Help "Query for User Information" (remoteaccess_using_userinfo_endpoint.htm): the endpoint lives on
+        the login host and answers for the access token's own user only, which is what proves a login.
+        """
+        session = self.connect()
+        host = session.instance_url if session.flow == connection.FLOW_ACCESS_TOKEN else self.params["login_url"]
+        url = host + USERINFO_PATH
+        try:
+            response = self.http.get(url, headers={"Authorization": "Bearer %s" % session.access_token,
+                                                   "Accept": "application/json"})
+        except connection.requests.exceptions.RequestException as exc:
+            raise connection.transport_error(exc, url, "read the session's identity")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 200 or not isinstance(body, dict) or not body.get("user_id"):
+            raise AuthenticationError(
+                "The login worked but its identity could not be read at %s: HTTP %s %s"
+                % (url, response.status_code, (response.text or "").strip()[:200]), status=response.status_code)
+        return dict(user_id=body["user_id"], username=body.get("preferred_username"),
+                    organization_id=body.get("organization_id"))
 
     def _login(self, flow: str) -> None:
         self.login_result = connection.login(self.http, self.params, flow)

@@ -159,6 +159,10 @@ notes:
     in RV(app.consumer_key). It is not a secret, but the consumer secret is.
   - Which of the two client credentials switches (in the global OAuth settings and in the
     policies) Salesforce checks is not documented; the module sets both.
+  - The Metadata API guide says the policies list the pre-authorized permission sets and profiles
+    by id, while its own example and other tools use their API names. The module writes them the way
+    the app's policies hold them, by id when they hold none yet, and by name once when the org
+    refuses the ids as unknown, so it works whichever way the org reads them.
 author:
   - sfops maintainers (@sfops)
 seealso:
@@ -303,6 +307,9 @@ SUFFIXES = {GLOBAL: "_glbloauth", OAUTH: "_oauth", POLICIES: "_oauthPlcy"}
 PARTS = (GLOBAL, OAUTH, POLICIES)
 
 API_NAME = re.compile(r"^[A-Za-z](?!.*__)[A-Za-z0-9_]{0,79}(?<!_)$")
+# A permission set (0PS) or profile (00e) id, as a policy may hold them; anything else there is a name.
+PREAUTHORISED_ID = re.compile(r"^(0PS|00e)[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$")
+PREAUTHORISED_FIELDS = dict(permission_sets="commaSeparatedPermissionSet", profiles="commaSeparatedProfile")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 DEFAULT_CALLBACK = "https://login.salesforce.com/services/oauth2/success"
@@ -429,18 +436,21 @@ def read_app(client, name):
 class OrgNames:
     """Permission sets, profiles and the run-as user, looked up in one composite request."""
 
-    def __init__(self, client, params, current_ids):
+    def __init__(self, client, params, current_values):
         sets = sorted(set(params["permission_sets"] or []))
         profiles = sorted(set(params["profiles"] or []))
-        ids = sorted(current_ids)
+        # What the app's policies hold: ids, or names where the org keeps names (see held_by_name).
+        ids = sorted(v for v in current_values if PREAUTHORISED_ID.match(v))
+        held_names = sorted(set(current_values) - set(ids))
+        held = " OR ".join(([soql("Id IN {}", ids)] if ids else []) + ([soql("Name IN {}", held_names)] if held_names else []))
         queries = []
         if sets:
             queries.append(("sets", soql("SELECT Id, Name FROM PermissionSet WHERE Name IN {}", sets)))
         if profiles:
             queries.append(("profiles", soql("SELECT Id, Name FROM Profile WHERE Name IN {}", profiles)))
-        if ids:
-            queries.append(("current_sets", soql("SELECT Id, Name FROM PermissionSet WHERE Id IN {}", ids)))
-            queries.append(("current_profiles", soql("SELECT Id, Name FROM Profile WHERE Id IN {}", ids)))
+        if held:
+            queries.append(("current_sets", "SELECT Id, Name FROM PermissionSet WHERE " + held))
+            queries.append(("current_profiles", "SELECT Id, Name FROM Profile WHERE " + held))
         if params["run_as_user"]:
             queries.append(("user", soql("SELECT Id, Username, IsActive FROM User WHERE Username = {}",
                                          params["run_as_user"])))
@@ -454,19 +464,19 @@ class OrgNames:
         # The names asked for, and those the app holds already (kept when the option is not given).
         self.sets = dict((r["Name"].lower(), r) for r in rows.get("current_sets", []) + rows.get("sets", []))
         self.profiles = dict((r["Name"].lower(), r) for r in rows.get("current_profiles", []) + rows.get("profiles", []))
-        self.names_by_id = dict((id15(r["Id"]), r["Name"]) for key in ("current_sets", "current_profiles")
-                                for r in rows.get(key, []))
+        self.names_by_id = dict((key, r["Name"]) for source in ("current_sets", "current_profiles")
+                                for r in rows.get(source, []) for key in (id15(r["Id"]), r["Name"].lower()))
         self.user = (rows.get("user") or [None])[0]
         self.api_only = bool(rows.get("api_only"))
         self.client = client
 
     def names_of(self, comma_separated):
-        """Names for a policy's comma-separated ids (an id the org no longer has stays an id)."""
-        ids = [i.strip() for i in (comma_separated or "").split(",") if i.strip()]
-        return sorted(self.names_by_id.get(id15(i), i) for i in ids)
+        """Names for a policy's comma-separated ids or names (one the org no longer has stays as it is)."""
+        values = _split(comma_separated)
+        return sorted(self.names_by_id.get(id15(v) if PREAUTHORISED_ID.match(v) else v.lower(), v) for v in values)
 
-    def ids_of(self, kind, names):
-        """(ids, problems) for names of permission sets or profiles."""
+    def records_of(self, kind, names):
+        """(records, problems) for names of permission sets or profiles."""
         found = self.sets if kind == "permission_sets" else self.profiles
         missing = [n for n in names if n.lower() not in found]
         problems = []
@@ -475,7 +485,7 @@ class OrgNames:
             everything = [r["Name"] for r in self.client.query("SELECT Name FROM %s" % sobject)]
             for name in missing:
                 problems.append("%s: '%s' does not exist in this org%s" % (kind, name, did_you_mean(name, everything)))
-        return [found[n.lower()]["Id"] for n in names if n.lower() in found], problems
+        return [found[n.lower()] for n in names if n.lower() in found], problems
 
     def run_as_problem(self, username):
         if self.user is None:
@@ -494,6 +504,23 @@ class OrgNames:
 
 def _split(text):
     return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def held_by_name(policies):
+    """Whether the app's policies name their permission sets and profiles (None: they name none yet).
+
+    The Metadata API guide says the policies hold ids, its own sample and other tools write API names
+    (docs/emulator.md, UNVERIFIED). The module writes what the org reads back, and ids, as documented,
+    when there is nothing to read yet.
+    """
+    values = [v for field in PREAUTHORISED_FIELDS.values() for v in _split(policies.get(field))]
+    return None if not values else not all(PREAUTHORISED_ID.match(v) for v in values)
+
+
+def preauthorisation(records, by_name):
+    """{policy field: comma-separated ids, or names with ``by_name``} of {option: records}."""
+    key = "Name" if by_name else "Id"
+    return dict((field, ",".join(r[key] for r in records[option]) or None) for option, field in PREAUTHORISED_FIELDS.items())
 
 
 def option_value(options, value):
@@ -598,8 +625,12 @@ def compared(state):
 # ---- writing -----------------------------------------------------------------------------------------
 
 
-def components(params, after, parts, set_ids, profile_ids):
-    """{type: component dict} of the parts that must be written to reach ``after``."""
+def components(params, after, parts, preauthorised, same_preauthorisation=False):
+    """{type: component dict} of the parts that must be written to reach ``after``.
+
+    ``preauthorised`` holds the two policy fields (preauthorisation()); with ``same_preauthorisation`` the
+    app lets in the wanted sets and profiles already and keeps the values as the org spells them.
+    """
     name = after["name"]
     current = dict((t, parts.get(t) or {}) for t in (APP,) + PARTS)
     full_names = dict((t, current[t].get("fullName") or name + SUFFIXES[t]) for t in PARTS)
@@ -618,14 +649,14 @@ def components(params, after, parts, set_ids, profile_ids):
                     commaSeparatedOauthScopes=", ".join(after["scopes"])),
         POLICIES: dict(fullName=full_names[POLICIES], label=after["label"], externalClientApplication=name,
                        permittedUsersPolicyType=ADMIN_APPROVED,
-                       commaSeparatedPermissionSet=",".join(set_ids) or None,
-                       commaSeparatedProfile=",".join(profile_ids) or None,
                        isClientCredentialsFlowEnabled="client_credentials" in after["flows"],
                        clientCredentialsFlowUser=after["run_as_user"] if "client_credentials" in after["flows"] else None,
                        ipRelaxationPolicyType=IP_RELAXATION.get(after["ip_relaxation"], after["ip_relaxation"]),
                        refreshTokenPolicyType=REFRESH_TOKEN_POLICY.get(after["refresh_token_policy"],
                                                                        after["refresh_token_policy"]),
-                       sessionTimeoutInMinutes=after["session_timeout"]),
+                       sessionTimeoutInMinutes=after["session_timeout"],
+                       **(dict((f, current[POLICIES].get(f)) for f in PREAUTHORISED_FIELDS.values())
+                          if same_preauthorisation and current[POLICIES] else preauthorised)),
     }
     writes = {}
     for md_type, record in wanted.items():
@@ -642,12 +673,13 @@ def _differs(wanted, actual):
     return wanted != actual
 
 
-def write(client, parts, writes):
+def write(client, parts, writes, other_form=None):
     """Create or update the parts, the app first (its parts name it).
 
     False when a create found its component already made by another writer (a duplicate answer the
     re-read explained, client.call; a second run of the same rollout): the rest is not written and
     the caller plans again against the app as it is, so that the result says what this run did.
+    ``other_form`` holds the policies' pre-authorisation in the other form (names for ids, or ids for names).
     """
     for md_type in (APP,) + PARTS:
         if md_type not in writes:
@@ -655,8 +687,24 @@ def write(client, parts, writes):
         # The org may have made the policies itself when the OAuth settings were created: upsert them.
         operation = "upsert" if md_type == POLICIES else ("update" if parts.get(md_type) else "create")
         elsewhere = len(client.done_elsewhere)
-        metadata.save(client, md_type, operation, writes[md_type],
-                      find_existing=lambda t=md_type: metadata.read(client, t, [writes[t]["fullName"]]))
+        try:
+            metadata.save(client, md_type, operation, writes[md_type],
+                          find_existing=lambda t=md_type: metadata.read(client, t, [writes[t]["fullName"]]))
+        except ApiError as error:
+            # Sets and profiles the module has just found are refused as unknown when the org reads the other
+            # form (ids or names; the docs disagree): say it once more in that form. Another refusal is the
+            # first one's.
+            if md_type != POLICIES or error.error_code != "INVALID_CROSS_REFERENCE_KEY" or not other_form:
+                raise
+            again = dict((k, v) for k, v in dict(writes[md_type], **other_form).items() if v is not None)
+            if again == writes[md_type]:
+                raise
+            try:
+                metadata.save(client, md_type, operation, again)
+            except ApiError as second:
+                if second.error_code == error.error_code:
+                    raise error
+                raise
         if len(client.done_elsewhere) > elsewhere:
             return False
     return True
@@ -698,11 +746,11 @@ def run(module, passes=len(PARTS) + 1):
     client = module.client
     parts = read_app(client, params["name"])
     policies = parts.get(POLICIES) or {}
-    current_ids = _split(policies.get("commaSeparatedPermissionSet")) + _split(policies.get("commaSeparatedProfile"))
+    current_values = [v for field in PREAUTHORISED_FIELDS.values() for v in _split(policies.get(field))]
     # Removing an app needs no names looked up but those the app already holds.
     lookups = params if params["state"] == "present" else dict(params, permission_sets=None, profiles=None,
                                                                run_as_user=None)
-    names = OrgNames(client, lookups, current_ids)
+    names = OrgNames(client, lookups, current_values)
     before = view(parts, names)
 
     if params["state"] == "absent":
@@ -714,9 +762,11 @@ def run(module, passes=len(PARTS) + 1):
 
     # Every problem the org shows, in one refusal: what a new app lacks and the names the org does not have.
     after, problems = planned_view(params, before, complete=bool(parts.get(GLOBAL)))
-    set_ids, set_problems = names.ids_of("permission_sets", after["permission_sets"])
-    profile_ids, profile_problems = names.ids_of("profiles", after["profiles"])
-    named = set_problems + profile_problems
+    named = []
+    records = {}
+    for option in PREAUTHORISED_FIELDS:
+        records[option], found_problems = names.records_of(option, after[option])
+        named += found_problems
     if "client_credentials" in after["flows"] and params["run_as_user"]:
         named.append(names.run_as_problem(params["run_as_user"]))
     named = [problem for problem in named if problem]
@@ -724,10 +774,12 @@ def run(module, passes=len(PARTS) + 1):
         problems.append("External Client App %s: %s" % (params["name"], "; ".join(named)))
     module.refuse(problems)
 
-    writes = components(params, after, parts, set_ids, profile_ids)
+    by_name = held_by_name(policies)
+    same = bool(before) and all(before[option] == after[option] for option in PREAUTHORISED_FIELDS)
+    writes = components(params, after, parts, preauthorisation(records, bool(by_name)), same)
     if writes and not module.check_mode:
         # Another writer made a component meanwhile: plan again (each pass gets at least one component further).
-        if not write(client, parts, writes):
+        if not write(client, parts, writes, other_form=preauthorisation(records, not by_name)):
             if passes <= 1:
                 raise ApiError("External Client App %s: another writer kept changing it while this run wrote it; "
                                "run again" % params["name"])

@@ -15,10 +15,23 @@ description:
     instance URL and access token, so later tasks reuse that session through C(module_defaults)
     instead of logging in again.
   - With O(access_token) it checks that the session still works (one query) and returns it.
+  - With O(read_identity) it also reads, with the new session, whose session it is (one request to
+    the OpenID Connect UserInfo endpoint) and returns it as RV(identity). That is the proof that a
+    login works, as the role C(integration_users) gives it for each passwordless integration.
   - Writes nothing, so it also runs in check mode.
   - The task result is hidden from the output, as if C(no_log) were set, because it holds the
     access token; register it and read single values such as C(session.org_id) with
     M(ansible.builtin.debug). Failures are shown.
+options:
+  read_identity:
+    description:
+      - After the login, read the session's own user from the UserInfo endpoint
+        (C(/services/oauth2/userinfo)) of the login host (O(login_url); with O(access_token), O(instance_url)),
+        sending the new access token. One more request.
+      - When Salesforce does not answer with an identity, the task fails and says why.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - sfops.integration.connection
   - sfops.integration.connection.login
@@ -61,6 +74,15 @@ EXAMPLES = r"""
     client_id: "{{ vault_sf_client_id }}"
     client_secret: "{{ vault_sf_client_secret }}"
   register: sf
+
+- name: Log in as an integration user and read whose session it is
+  sfops.integration.sf_session:
+    login_url: "{{ sf_login_url }}"
+    client_id: "{{ integration_consumer_key }}"
+    username: marketo.integration@acme.example
+    private_key_file: ~/.salesforce/keys/marketo.key
+    read_identity: true
+  register: marketo_login
 
 - name: SOAP login, credentials from SF_USERNAME, SF_PASSWORD and SF_SECURITY_TOKEN
   sfops.integration.sf_session:
@@ -112,6 +134,24 @@ auth_flow:
   returned: success
   type: str
   sample: jwt_bearer
+identity:
+  description:
+    - Whose session it is, as the UserInfo endpoint answered with the session itself.
+  returned: when O(read_identity=true)
+  type: dict
+  contains:
+    user_id:
+      description: The 18-character id of the session's user.
+      type: str
+      sample: 0055g00000AbCdEAAR
+    username:
+      description: The session user's username (C(preferred_username)).
+      type: str
+      sample: marketo.integration@acme.example
+    organization_id:
+      description: The 18-character id of the session's org.
+      type: str
+      sample: 00D5g000004XXXXEAA
 api_requests:
   description: HTTP requests sent to Salesforce, logins included.
   returned: always
@@ -126,7 +166,6 @@ change:
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 
-
 def run(module):
     client = module.client
     session = client.connect()
@@ -138,6 +177,7 @@ def run(module):
     # A token passed in is a no_log option value, and AnsibleModule masks such values in results.
     # Returning it is the point of this module; the action plugin hides the whole result instead.
     module.ansible.no_log_values.discard(session.access_token)
+    identity = client.read_identity() if module.params["read_identity"] else None
     return module.finish(
         change_record("session", session.instance_url, NO_CHANGE), {}, {},
         instance_url=session.instance_url,
@@ -146,11 +186,12 @@ def run(module):
         org_id=org_id,
         user_id=session.user_id,
         auth_flow=session.flow,
+        **(dict(identity=identity) if identity else {})
     )
 
 
 def main():
-    SalesforceModule(argument_spec={}, supports_check_mode=True).run(run)
+    SalesforceModule(argument_spec=dict(read_identity=dict(type="bool", default=False)), supports_check_mode=True).run(run)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,11 @@ def test_passwordless_rollout(orgs, tmp_path):
     assert first["marketo"]["verified"] is True and first["marketo"]["method"] == "jwt", first
     assert first["accounting"]["verified"] is True and first["accounting"]["method"] == "client_credentials", first
     assert first["marketo"]["consumer_key"] and first["marketo"]["app"] == MARKETO_APP
+    # The proof is the identity each new session read of itself.
+    assert first["marketo"]["session_user"] == "marketo.integration@pwless.example.org1", first
+    assert first["accounting"]["session_user"] == "accounting.integration@pwless.example.org1", first
+    assert "| yes: the session is marketo.integration@pwless.example.org1 |" in markdown
+    assert sum(1 for r in orgs.requests("org1") if r["path"] == "/services/oauth2/userinfo") == 2
     assert first["legacy"]["method"] == "password" and "Summer '27" in first["legacy"]["note"]
     assert records["org1"]["counts"]["apps_created"] == 2
     assert "| marketo | marketo.integration@pwless.example.org1 | JWT bearer | Marketo_Integration |" in markdown

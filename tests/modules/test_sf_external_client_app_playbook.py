@@ -206,3 +206,92 @@ def test_only_the_name_keeps_the_app_as_it_is(app_run, emulator, tmp_path):
     assert kept["make"]["changed"] is True, kept["make"]
     assert kept["name_only"]["changed"] is False and not kept["name_only"].get("failed"), kept["name_only"]
     assert kept["name_only"]["app"]["permission_sets"] == [facts["set_name"]] and kept["name_only"]["consumer_secret"]
+
+
+def test_a_secret_the_org_does_not_give_fails_naming_the_setting(app_run, emulator, tmp_path):
+    """The org does not let the consumer secret be read through the REST API: the error says what to turn on."""
+    _run, facts = app_run
+    creds = connection_args(emulator, ORG)
+    name = facts["name"] + "_S"
+    emulator.settings(ORG, eca_client_secret_in_rest_api=False)
+    try:
+        run = run_playbook(tmp_path, [
+            task("make", merged(creds, name=name, contact_email="ops@example.test", flows=["client_credentials"],
+                                run_as_user=facts["member"], permission_sets=[facts["set_name"]])),
+            task("secret", merged(creds, name=name, return_consumer_secret=True), ignore_errors=True),
+            task("cleanup", merged(creds, name=name, state="absent"))])
+    finally:
+        emulator.settings(ORG, eca_client_secret_in_rest_api=True)
+    assert run["make"]["changed"] is True, run["make"]
+    message = failure(run, "secret")
+    assert "Allow access to External Client App consumer secrets via REST API" in message, message
+    assert name in message and "consumer_secret" not in run["secret"]
+    assert run["cleanup"]["changed"] is True
+
+
+def test_session_timeout_and_refresh_token_policy_are_set_kept_and_changed(app_run, emulator, tmp_path):
+    _run, facts = app_run
+    creds = connection_args(emulator, ORG)
+    name = facts["name"] + "_T"
+    made = dict(creds, name=name, contact_email="ops@example.test", flows=["client_credentials"],
+                run_as_user=facts["member"], permission_sets=[facts["set_name"]], session_timeout=30,
+                refresh_token_policy="infinite")
+    run = run_playbook(tmp_path, [
+        task("create", made),
+        task("rerun", made),
+        task("change_check", merged(made, session_timeout=0, refresh_token_policy="zero"), check_mode=True),
+        task("change", merged(made, session_timeout=0, refresh_token_policy="zero")),
+        task("rerun_changed", merged(made, session_timeout=0, refresh_token_policy="zero")),
+        task("read", merged(creds, name=name)),
+        task("cleanup", merged(creds, name=name, state="absent"))], diff=True)
+    created = run["create"]
+    assert created["changed"] is True and created["app"]["session_timeout"] == 30, created
+    assert created["app"]["refresh_token_policy"] == "infinite"
+    # Read back from the org: the same values, nothing to write.
+    assert run["rerun"]["changed"] is False, run["rerun"]
+    assert run["rerun"]["app"]["session_timeout"] == 30 and run["rerun"]["app"]["refresh_token_policy"] == "infinite"
+    planned = run["change_check"]
+    assert planned["changed"] is True and "refresh_token_policy: infinite -> zero" in planned["change"]["details"]
+    assert planned["diff"]["before"]["session_timeout"] == 30 and planned["diff"]["after"]["session_timeout"] is None
+    assert run["change"]["changed"] is True and run["rerun_changed"]["changed"] is False, run["rerun_changed"]
+    assert run["read"]["app"]["session_timeout"] is None and run["read"]["app"]["refresh_token_policy"] == "zero"
+    assert run["cleanup"]["changed"] is True
+
+
+@pytest.mark.parametrize("by_names", [False, True], ids=["org_reads_ids", "org_reads_names"])
+def test_pre_authorisation_works_whichever_form_the_org_reads(app_run, emulator, tmp_path, by_names):
+    """Whether the policies hold permission set ids or names is UNVERIFIED (docs/emulator.md): either way the
+    app lets in the set's user only, a re-run changes nothing and a second set is added."""
+    _run, facts = app_run
+    raw = RawOrg(emulator, ORG)
+    second_set = "Eca_Second_%s" % uuid.uuid4().hex[:6]
+    raw.create("PermissionSet", dict(Name=second_set, Label=second_set))
+    key_file, certificate = key_and_certificate(tmp_path)
+    creds = connection_args(emulator, ORG)
+    name = facts["name"] + ("_N" if by_names else "_I")
+    made = dict(creds, name=name, contact_email="ops@example.test", flows=["jwt"], certificate=certificate,
+                permission_sets=[facts["set_name"]])
+    created = result_var("create")
+    emulator.settings(ORG, eca_preauthorise_by_names=by_names)
+    try:
+        run = run_playbook(tmp_path, [
+            task("create", made),
+            task("rerun", made),
+            login("member_login", emulator, client_id="{{ %s.app.consumer_key }}" % created, username=facts["member"],
+                  private_key_file=key_file),
+            login("outsider_login", emulator, client_id="{{ %s.app.consumer_key }}" % created,
+                  username=facts["outsider"], private_key_file=key_file),
+            task("add_set", merged(made, permission_sets=[facts["set_name"], second_set])),
+            task("rerun_added", merged(made, permission_sets=[facts["set_name"], second_set])),
+            task("cleanup", merged(creds, name=name, state="absent"))])
+    finally:
+        emulator.settings(ORG, eca_preauthorise_by_names=False)
+    assert run["create"]["changed"] is True and run["create"]["app"]["permission_sets"] == [facts["set_name"]]
+    assert run["rerun"]["changed"] is False, run["rerun"]
+    assert run["rerun"]["app"]["permission_sets"] == [facts["set_name"]]
+    assert not run["member_login"].get("failed"), run["member_login"]
+    assert "not admin approved" in failure(run, "outsider_login")
+    assert run["add_set"]["changed"] is True
+    assert run["add_set"]["app"]["permission_sets"] == sorted([facts["set_name"], second_set])
+    assert run["rerun_added"]["changed"] is False, run["rerun_added"]
+    assert run["rerun_added"]["app"]["permission_sets"] == sorted([facts["set_name"], second_set])

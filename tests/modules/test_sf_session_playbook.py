@@ -160,3 +160,21 @@ def test_session_expiry_relogs_in_once(emulator, tmp_path):
     logins = [r for r in log if "/services/Soap/u/" in r["path"] or "/oauth2/token" in r["path"]]
     assert len(logins) == 2  # sf_session's and the one re-login
     assert sum(1 for r in log if r["status"] == 401) == 2
+
+
+def test_read_identity_reads_the_sessions_own_user_with_one_more_request(emulator, tmp_path):
+    org = "org2"
+    info = emulator.orgs[org]
+    emulator.clear_requests(org)
+    tasks = [{"name": flow, SESSION: connection_args(emulator, org, flow, read_identity=True)}
+             for flow in ("jwt", "client_credentials")]
+    run = run_playbook(tmp_path, tasks)
+    for flow in ("jwt", "client_credentials"):
+        result = run[flow]
+        assert not result.get("failed"), result
+        # The emulator's own app runs client credentials as the org's administrator, the JWT user.
+        assert result["identity"] == dict(user_id=info["user_id"], username=info["username"],
+                                          organization_id=info["org_id"]), result
+        assert result["api_requests"] == 2  # the login and the identity
+    userinfo = [r for r in emulator.requests(org) if r["path"].startswith("/services/oauth2/userinfo")]
+    assert [(r["method"], r["status"]) for r in userinfo] == [("GET", 200)] * 2

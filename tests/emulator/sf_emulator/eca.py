@@ -100,6 +100,9 @@ class EcaSettings:
     eca_consumer_secrets_in_metadata: bool = True  # "Allow Access to OAuth Consumer Secrets via Metadata API"
     eca_client_secret_in_rest_api: bool = False  # ExternalClientAppSettings.enableClientSecretInRestApiAccess
     connected_app_creation: bool = False  # "Allow creation of connected apps": Support only since Spring '26
+    # Whether an app's policies name pre-authorised permission sets and profiles by API name instead of by id:
+    # [MD-ECA] says ids, its own sample XML and 3P tools write names (docs/emulator.md). UNVERIFIED, switchable.
+    eca_preauthorise_by_names: bool = False
 
 
 SETTINGS = tuple(f.name for f in fields(EcaSettings))
@@ -292,12 +295,21 @@ class EcaStore:
                 errors.append(("FIELD_INTEGRITY_EXCEPTION", f"clientCredentialsFlowUser: the user {username} must "
                                                             "have the API Only User permission"))
         # [MD-ECA] commaSeparatedPermissionSet: permission set IDs. commaSeparatedProfile: profile IDs as well
-        # (UNVERIFIED, by analogy). Unknown ids refused: code and text UNVERIFIED.
+        # (UNVERIFIED, by analogy); names with the setting eca_preauthorise_by_names. A value that is no record
+        # is refused: code and text UNVERIFIED.
+        by_names = self.settings.eca_preauthorise_by_names
         for name, obj in (("commaSeparatedPermissionSet", "PermissionSet"), ("commaSeparatedProfile", "Profile")):
-            for record_id in split_ids(values.get(name)):
-                if self.org.record(obj, record_id) is None:
-                    errors.append(("INVALID_CROSS_REFERENCE_KEY", f"{name}: no {obj} with id {record_id}"))
+            for value in split_ids(values.get(name)):
+                if self._preauthorised(obj, value) is None:
+                    what = "named" if by_names else "with id"
+                    errors.append(("INVALID_CROSS_REFERENCE_KEY", f"{name}: no {obj} {what} {value}"))
         return errors
+
+    def _preauthorised(self, obj: str, value: str) -> Optional[dict]:
+        """The permission set or profile a policy value names: by id, or by name (eca_preauthorise_by_names)."""
+        if self.settings.eca_preauthorise_by_names:
+            return self.org.find_one(obj, Name=value)
+        return self.org.record(obj, value)
 
     def _validate_connected_app(self, values: dict, existing: Optional[dict]) -> list[Err]:
         # [MD-CA]: contactEmail and label required; ConnectedAppOauthConfig.callbackUrl required (WSDL63).
@@ -421,9 +433,9 @@ class EcaStore:
             admin_approved_only=is_on(oauth.get("isAdminApproved")), permission_set_ids=frozenset(sets),
             profile_ids=frozenset(profiles))
 
-    def _ids(self, obj: str, ids: list[str]) -> frozenset:
-        """18-character ids of the records that still exist."""
-        return frozenset(r["Id"] for r in (self.org.record(obj, i) for i in ids) if r)
+    def _ids(self, obj: str, values: list[str]) -> frozenset:
+        """18-character ids of the records the policy values name that still exist."""
+        return frozenset(r["Id"] for r in (self._preauthorised(obj, v) for v in values) if r)
 
     # -- Connect REST: OAuth credentials [CONNECT] ------------------------------------------------------
     def credentials(self, version: str, parts: list[str], params: dict) -> dict:

@@ -358,6 +358,28 @@ def test_permission_set_and_profile_ids_must_exist(md, org2):
     md.delete(APP, app)
 
 
+def test_preauthorise_by_names_setting_switches_ids_for_names(md, org2):
+    """UNVERIFIED which the org takes (docs/emulator.md): with the setting the policies name sets and profiles."""
+    app = new_app(md)
+    set_name = new_name("Eca")
+    r = org2.create("PermissionSet", {"Name": set_name, "Label": set_name})
+    assert r.status_code == 201, r.text
+    ps_id = r.json()["id"]
+    settings(org2, eca_preauthorise_by_names=True)
+    try:
+        code, message = error(md.save("createMetadata", POLICIES, f"{app}_oauthPlcy", externalClientApplication=app,
+                                      permittedUsersPolicyType="AdminApprovedPreAuthorized",
+                                      commaSeparatedPermissionSet=ps_id))
+        assert code == "INVALID_CROSS_REFERENCE_KEY" and ps_id in message  # an id names no set
+        md.ok("createMetadata", POLICIES, f"{app}_oauthPlcy", externalClientApplication=app,
+              permittedUsersPolicyType="AdminApprovedPreAuthorized", commaSeparatedPermissionSet=set_name,
+              commaSeparatedProfile="Minimum Access - API Only Integrations")
+        assert text(md.read(POLICIES, f"{app}_oauthPlcy"), "commaSeparatedPermissionSet") == set_name
+    finally:
+        settings(org2, eca_preauthorise_by_names=False)
+    md.delete(APP, app)
+
+
 # -- settings ----------------------------------------------------------------------------------------------
 def test_connected_app_creation_is_refused_unless_enabled(md, org2):
     name = new_name("Ca")

@@ -26,6 +26,7 @@ def certificate(name="marketo"):
 
 
 CERTIFICATE = certificate()
+PREAUTHORISED = dict(commaSeparatedPermissionSet="0PS000000000001AAA", commaSeparatedProfile=None)
 
 
 def params(**given):
@@ -105,7 +106,7 @@ def test_options_not_given_keep_the_app_as_it_is_and_nothing_is_written():
     current = mod.view(parts(), Names())
     after = mod.desired_view(params(), current)
     assert after == dict(current, permitted_users="admin_approved")
-    assert mod.components(params(), after, parts(), ["0PS000000000001AAA"], []) == {}
+    assert mod.components(params(), after, parts(), PREAUTHORISED) == {}
     record = change_record("external_client_app", "Marketo_Integration", "none", current, after)
     assert record["action"] == "none" and record["details"] == []
 
@@ -113,7 +114,7 @@ def test_options_not_given_keep_the_app_as_it_is_and_nothing_is_written():
 def test_a_policy_change_writes_the_policies_only_and_says_what_changed():
     current = mod.view(parts(), Names())
     after = mod.desired_view(params(ip_relaxation="bypass"), current)
-    writes = mod.components(params(ip_relaxation="bypass"), after, parts(), ["0PS000000000001AAA"], [])
+    writes = mod.components(params(ip_relaxation="bypass"), after, parts(), PREAUTHORISED)
     assert list(writes) == [mod.POLICIES] and writes[mod.POLICIES]["ipRelaxationPolicyType"] == "Bypass"
     assert writes[mod.POLICIES]["commaSeparatedPermissionSet"] == "0PS000000000001AAA"
     record = change_record("external_client_app", "Marketo_Integration", "update", mod.compared(current),
@@ -127,11 +128,29 @@ def test_switching_to_client_credentials_sets_both_switches_and_the_run_as_user(
     after = mod.desired_view(given, current)
     assert after["flows"] == ["client_credentials"] and after["certificate"] is None
     assert after["run_as_user"] == "int.marketo@acme.example"
-    writes = mod.components(given, after, parts(), ["0PS000000000001AAA"], [])
+    writes = mod.components(given, after, parts(), PREAUTHORISED)
     assert "certificate" not in writes[mod.GLOBAL] and writes[mod.GLOBAL]["isClientCredentialsFlowEnabled"] is True
     assert writes[mod.POLICIES]["isClientCredentialsFlowEnabled"] is True
     assert writes[mod.POLICIES]["clientCredentialsFlowUser"] == "int.marketo@acme.example"
     assert writes[mod.GLOBAL]["consumerKey"] == "3MVG9key", "the consumer key is sent back as it is (create-only)"
+
+
+def test_the_form_of_pre_authorisation_is_learnt_from_what_the_policies_hold():
+    assert mod.held_by_name({}) is None
+    assert mod.held_by_name(dict(commaSeparatedPermissionSet="0PS000000000001AAA", commaSeparatedProfile="00e000000000001")) is False
+    assert mod.held_by_name(dict(commaSeparatedPermissionSet="Marketo_Sync")) is True
+    records = dict(permission_sets=[dict(Id="0PS000000000001AAA", Name="Marketo_Sync")], profiles=[])
+    assert mod.preauthorisation(records, False) == PREAUTHORISED
+    assert mod.preauthorisation(records, True) == dict(commaSeparatedPermissionSet="Marketo_Sync", commaSeparatedProfile=None)
+
+
+def test_policies_that_let_in_the_wanted_sets_keep_them_as_the_org_spells_them():
+    held = parts(commaSeparatedPermissionSet="Marketo_Sync")
+    current = mod.view(held, Names())
+    after = mod.desired_view(params(ip_relaxation="bypass"), current)
+    writes = mod.components(params(ip_relaxation="bypass"), after, held, PREAUTHORISED, same_preauthorisation=True)
+    assert writes[mod.POLICIES]["commaSeparatedPermissionSet"] == "Marketo_Sync"
+    assert mod.components(params(), mod.desired_view(params(), current), held, PREAUTHORISED, True) == {}
 
 
 # ---- the change record of a whole run, in check mode and not ------------------------------------------------

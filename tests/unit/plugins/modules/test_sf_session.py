@@ -15,7 +15,7 @@ def test_the_change_record_says_nothing_changes():
     """Logging in changes nothing in the org: a read-only record, as every read-only module gives."""
     client = StubClient(lambda sub: (500, None))
     client.login_result = LoginResult(INSTANCE, "TOKEN", "jwt_bearer", org_id=ORG_ID, user_id=USER_ID)  # logged in
-    module = fake_module({}, client)
+    module = fake_module(dict(read_identity=False), client)
     module.ansible = SimpleNamespace(no_log_values={"TOKEN"})
     result = sf_session.run(module)
     assert result["change"] == dict(kind="session", name=INSTANCE, action="none", details=[], added=0, removed=0,
