@@ -9,12 +9,10 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import EmulatorProcess  # noqa: E402
+from harness import own_emulator  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     """One emulator with three orgs for the whole test session (per xdist worker)."""
-    emu = EmulatorProcess(tmp_path_factory.mktemp("emulator"), orgs=3)
-    yield emu
-    emu.stop()
+    yield from own_emulator(tmp_path_factory, "emulator", orgs=3)

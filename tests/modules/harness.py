@@ -22,6 +22,18 @@ from collection_path import COLLECTIONS, REPO, ensure_collection_path
 VENV_BIN = os.path.dirname(sys.executable)
 
 
+def own_emulator(tmp_path_factory, name, orgs=1, **settings):
+    """A module fixture's body (``yield from own_emulator(...)``): an emulator of the tests' own, whose
+    org1 gets ``settings``, stopped after the last test that uses it."""
+    emulator = EmulatorProcess(tmp_path_factory.mktemp(name), orgs=orgs)
+    try:
+        if settings:
+            emulator.settings("org1", **settings)
+        yield emulator
+    finally:
+        emulator.stop()
+
+
 class EmulatorProcess:
     """One running ``python -m sf_emulator`` process and its admin API."""
 

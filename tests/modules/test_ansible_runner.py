@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from collection_path import COLLECTIONS, ensure_collection_path
-from harness import VENV_BIN, EmulatorProcess
+from harness import VENV_BIN, own_emulator
 
 PLAYBOOK = "sfops.integration.integration_users"
 PERMISSION_SET = "Runner_Sync_Integration"
@@ -34,9 +34,7 @@ INTEGRATIONS = [
 @pytest.fixture(scope="module")
 def orgs(tmp_path_factory):
     """Two orgs of this module's own."""
-    emulator = EmulatorProcess(tmp_path_factory.mktemp("runner-emulator"), orgs=2)
-    yield emulator
-    emulator.stop()
+    yield from own_emulator(tmp_path_factory, "runner-emulator", orgs=2)
 
 
 def private_data_dir(path, emulator):

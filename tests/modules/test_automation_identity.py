@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from collection_path import COLLECTIONS, REPO
-from harness import EmulatorProcess, RawOrg
+from harness import RawOrg, own_emulator
 from test_role_integration_users import Rollout, by_org, changes
 from test_role_passwordless import integrations as passwordless_integrations
 
@@ -26,10 +26,7 @@ AUTOMATION_SET = "Integration_Rollout_Automation"
 
 @pytest.fixture(scope="module")
 def org(tmp_path_factory):
-    emulator = EmulatorProcess(tmp_path_factory.mktemp("automation-emulator"), orgs=1)
-    emulator.settings("org1", eca_client_secret_in_rest_api=True)
-    yield emulator
-    emulator.stop()
+    yield from own_emulator(tmp_path_factory, "automation-emulator", eca_client_secret_in_rest_api=True)
 
 
 def new_user(emulator, name):

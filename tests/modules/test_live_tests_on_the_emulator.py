@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from collection_path import REPO
-from harness import EmulatorProcess, RawOrg
+from harness import RawOrg, own_emulator
 
 ORG = "org1"
 LIVE = os.path.join(REPO, "tests", "live")
@@ -34,9 +34,7 @@ def live_test_count():
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    emu = EmulatorProcess(tmp_path_factory.mktemp("live-emulator"), orgs=1)
-    yield emu
-    emu.stop()
+    yield from own_emulator(tmp_path_factory, "live-emulator")
 
 
 def live_tests(tmp_path, settings, *args):

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from harness import EmulatorProcess
+from harness import own_emulator
 from test_role_integration_users import API, OrgApi, Rollout, by_org
 
 APP = "Billing_Integration"
@@ -19,10 +19,7 @@ USERNAME = "billing.integration@secrets.example"
 
 @pytest.fixture(scope="module")
 def org(tmp_path_factory):
-    emulator = EmulatorProcess(tmp_path_factory.mktemp("secrets-emulator"), orgs=1)
-    emulator.settings("org1", eca_client_secret_in_rest_api=True)
-    yield emulator
-    emulator.stop()
+    yield from own_emulator(tmp_path_factory, "secrets-emulator", eca_client_secret_in_rest_api=True)
 
 
 def consumer_secret(api, app):

@@ -14,15 +14,13 @@ import pytest
 import yaml
 
 from collection_path import COLLECTIONS
-from harness import EmulatorProcess
+from harness import own_emulator
 from test_role_integration_users import INTEGRATIONS, Rollout, by_org, writes
 
 
 @pytest.fixture(scope="module")
 def orgs(tmp_path_factory):
-    emulator = EmulatorProcess(tmp_path_factory.mktemp("first-users-emulator"), orgs=2)
-    yield emulator
-    emulator.stop()
+    yield from own_emulator(tmp_path_factory, "first-users-emulator", orgs=2)
 
 
 def integrations(**changes_of_first):

@@ -23,7 +23,7 @@ import stat
 
 import pytest
 
-from harness import EmulatorProcess
+from harness import own_emulator
 from test_role_integration_users import OrgApi, Rollout, by_org, changes, writes
 
 PASSWORD = "Not-Shown-7c1#Example"
@@ -54,10 +54,7 @@ def integrations(key_path):
 @pytest.fixture(scope="module")
 def orgs(tmp_path_factory):
     """org1 lets the consumer secret be read through the REST API and requires MFA for API logins; org2 does not."""
-    emulator = EmulatorProcess(tmp_path_factory.mktemp("passwordless-emulator"), orgs=2)
-    emulator.settings("org1", eca_client_secret_in_rest_api=True, mfa_for_api_logins=True)
-    yield emulator
-    emulator.stop()
+    yield from own_emulator(tmp_path_factory, "passwordless-emulator", orgs=2, eca_client_secret_in_rest_api=True, mfa_for_api_logins=True)
 
 
 def logins(record):

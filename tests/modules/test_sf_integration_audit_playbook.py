@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from collection_path import COLLECTIONS, REPO, ensure_collection_path
-from harness import EmulatorProcess, RawOrg, connection_args, failure, run_playbook
+from harness import RawOrg, connection_args, failure, own_emulator, run_playbook
 from test_role_integration_users import Rollout
 
 AUDIT = "sfops.integration.sf_integration_audit"
@@ -37,9 +37,7 @@ def user(name):
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    emu = EmulatorProcess(tmp_path_factory.mktemp("audit-emulator"), orgs=3)
-    yield emu
-    emu.stop()
+    yield from own_emulator(tmp_path_factory, "audit-emulator", orgs=3)
 
 
 # ---- org1: every situation ------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from collection_path import REPO
-from harness import EmulatorProcess, RawOrg, connection_args, run_playbook
+from harness import RawOrg, connection_args, own_emulator, run_playbook
 
 sys.path.insert(0, os.path.join(REPO, "tests", "bench"))
 import audit_bench  # noqa: E402  (the bench's org: the same population, login history and setup changes)
@@ -29,9 +29,7 @@ ORG = "org1"
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    emu = EmulatorProcess(tmp_path_factory.mktemp("audit-budget-emulator"), orgs=1)
-    yield emu
-    emu.stop()
+    yield from own_emulator(tmp_path_factory, "audit-budget-emulator")
 
 
 def audit(emulator, tmp_path):

@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from harness import EmulatorProcess, RawOrg, connection_args, emulator_inventory, failure, run_playbook, run_repo_playbook
+from harness import RawOrg, connection_args, emulator_inventory, failure, own_emulator, run_playbook, run_repo_playbook
 
 MODULE = "sfops.integration.sf_org_probe"
 NAMES = ("permission_set_duplicate_name", "permission_set_name_rule", "psl_set_api_enabled_stays_on",
@@ -26,9 +26,7 @@ NAMES = ("permission_set_duplicate_name", "permission_set_name_rule", "psl_set_a
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    emu = EmulatorProcess(tmp_path_factory.mktemp("probe-emulator"), orgs=2)
-    yield emu
-    emu.stop()
+    yield from own_emulator(tmp_path_factory, "probe-emulator", orgs=2)
 
 
 def writes(emulator, org):
