@@ -288,8 +288,8 @@ PROBES = [
         section="External Client Apps", rule="`commaSeparatedPermissionSet`: ids",
         question="Do an app's policies take permission set and profile ids for pre-authorisation, and read them back "
                  "as sent?",
-        relied_on="sf_external_client_app pre-authorises an integration's permission sets and profile by id and "
-                  "compares what it reads back.",
+        relied_on="sf_external_client_app pre-authorises by id (the documented form) unless the app's policies "
+                  "already hold names, switches to names once when ids are refused, and compares what it reads back.",
         needs=["app", "probe_set"], requires=["integration_profile_id"],
         steps=[
             step("pre-authorise a set and a profile", policies(
