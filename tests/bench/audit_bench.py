@@ -1,6 +1,6 @@
 """The audit step of `make bench`: playbooks/audit.yml on an org of 2,000 users and 50,000 login-history rows.
 
-The org is seeded through the emulator's admin API (tests/emulator/sf_emulator/seeding.py) with a mix
+The org is seeded through the emulator's admin API (tests/emulator/sf_emulator/bulk_load.py) with a mix
 a platform team meets: people who use the user interface, people and administrators whose users
 systems log in as, integration users with OAuth apps, SOAP password logins, failed logins, users who
 stopped logging in, and setup changes. Then the audit playbook runs on that org alone, and on a small

@@ -171,7 +171,7 @@ def verify(org, scenario, users):
                          "(SELECT PermissionSetLicense.MasterLabel FROM PermissionSetLicenseAssignments) "
                          "FROM User WHERE Id = %s" % soql_quote(users[integration["name"]]))[0]
         assigned = set(r["PermissionSet"]["Name"] for r in user["PermissionSetAssignments"]["records"])
-        licences = set(r["PermissionSetLicense"]["MasterLabel"]
+        licenses = set(r["PermissionSetLicense"]["MasterLabel"]
                        for r in (user["PermissionSetLicenseAssignments"] or {}).get("records", []))
         for pset in integration["permission_sets"]:
             if pset["name"] not in assigned:
@@ -187,8 +187,8 @@ def verify(org, scenario, users):
             if (objects, len(fields), edits) != want:
                 raise BenchError("%s holds %d objects, %d fields (%d edit)" % (pset["name"], objects, len(fields),
                                                                                edits))
-        if not user["IsActive"] or API_INTEGRATION_PSL not in licences:
-            raise BenchError("%s: active %s, licences %s" % (integration["name"], user["IsActive"], licences))
+        if not user["IsActive"] or API_INTEGRATION_PSL not in licenses:
+            raise BenchError("%s: active %s, licenses %s" % (integration["name"], user["IsActive"], licenses))
     profile = scenario.get("sf_integration_profile", "Minimum Access - API Only Integrations")
     _name, policy = read_policy(org, profile)
     want = policy_values(scenario.get("sf_integration_password_policy"), profile)["passwordExpiration"]

@@ -65,7 +65,7 @@ def orgs(tmp_path_factory):
 
 
 def assert_complete_and_single(emulator, org, tag):
-    """The user once, active, holding its set and the API Integration licence once; the set once, complete."""
+    """The user once, active, holding its set and the API Integration license once; the set once, complete."""
     api = OrgApi(emulator, org)
     user_name, permission_set = username(tag, org), "Sync_Integration_" + tag
     users = api.query("SELECT Id, IsActive FROM User WHERE Username = '%s'" % user_name)
@@ -76,8 +76,8 @@ def assert_complete_and_single(emulator, org, tag):
     ids = [row["PermissionSetId"] for row in rows]
     assert len(ids) == len(set(ids)), (org, user_name, rows)  # no assignment twice
     assert api.assigned_sets(users[0]["Id"]) == [permission_set], (org, user_name)
-    licences = api.query("SELECT Id FROM PermissionSetLicenseAssign WHERE AssigneeId = '%s'" % users[0]["Id"])
-    assert len(licences) == 1, (org, user_name, licences)
+    licenses = api.query("SELECT Id FROM PermissionSetLicenseAssign WHERE AssigneeId = '%s'" % users[0]["Id"])
+    assert len(licenses) == 1, (org, user_name, licenses)
     assert [(r["PermissionsRead"], r["PermissionsEdit"]) for r in api.object_access(permission_set, "Lead")] \
         == [(True, True)]
 
@@ -94,7 +94,7 @@ def provoke_every_kind_of_duplicate(emulator, org, tag):
     sync = username(tag, org)
     for target in ('"Username": "%s"' % sync,  # the user's composite create
                    '"Name": "Sync_Integration_%s"' % tag,  # the permission set's composite create
-                   '"type": "PermissionSetLicenseAssign"',  # the licence assignment (sObject Collections)
+                   '"type": "PermissionSetLicenseAssign"',  # the license assignment (sObject Collections)
                    '"type": "PermissionSetAssignment"',  # the permission set assignment
                    "createMetadata"):  # the profile's password policy (Metadata API)
         emulator.fault(org, kind="concurrent_write", count=1, method="POST", body_contains=target)

@@ -49,7 +49,7 @@ USERS = [
     dict(username=user("ui.person"), profile="Standard User"),
     # An administrator used by a data loader through the API.
     dict(username=user("admin.api"), profile="System Administrator"),
-    # Integration users (Salesforce Integration licence, API only profile).
+    # Integration users (Salesforce Integration license, API only profile).
     dict(username=user("shared.int"), profile=INTEGRATION_PROFILE),
     dict(username=user("soap.int"), profile=INTEGRATION_PROFILE, created_days_ago=300, password_changed_days_ago=200),
     dict(username=user("oauthpw.int"), profile=INTEGRATION_PROFILE, password_changed_days_ago=10),

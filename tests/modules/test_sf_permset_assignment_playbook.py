@@ -72,8 +72,8 @@ class OrgApi:
                            Alias="assign", TimeZoneSidKey="GMT", LocaleSidKey="en_US", EmailEncodingKey="UTF-8",
                            LanguageLocaleKey="en_US", ProfileId=profile_id)
 
-    def permission_set(self, name, licence_id=None, read=(), **permissions):
-        ps_id = self.create("PermissionSet", Name=name, Label=name.replace("_", " "), LicenseId=licence_id,
+    def permission_set(self, name, license_id=None, read=(), **permissions):
+        ps_id = self.create("PermissionSet", Name=name, Label=name.replace("_", " "), LicenseId=license_id,
                             **dict(("Permissions" + p, v) for p, v in permissions.items()))
         for sobject in read:
             self.create("ObjectPermissions", ParentId=ps_id, SobjectType=sobject, PermissionsRead=True)
@@ -118,7 +118,7 @@ class Fixture:
         self.users = {}
         api = self.api
         psl = self.psl_ids()
-        salesforce_licence = api.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce'")["Id"]
+        salesforce_license = api.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce'")["Id"]
         self.sets = dict(
             api_licensed=self.name("Api"), standard=self.name("Std"), custom=self.name("Custom"),
             extra=self.name("Extra"), sales=self.name("Sales"), console=self.name("Console"))
@@ -127,7 +127,7 @@ class Fixture:
             standard=api.permission_set(self.sets["standard"], read=["Account", "Contact"]),
             custom=api.permission_set(self.sets["custom"], read=["Invoice__c"]),
             extra=api.permission_set(self.sets["extra"], PasswordNeverExpires=True),
-            sales=api.permission_set(self.sets["sales"], salesforce_licence),
+            sales=api.permission_set(self.sets["sales"], salesforce_license),
             console=api.permission_set(self.sets["console"], psl[CONSOLE_PSL], RunReports=True))
         self.groups = dict(ready=self.name("GReady"), slow=self.name("GSlow"), never=self.name("GNever"),
                            standard=self.name("GStd"))
@@ -161,7 +161,7 @@ class Fixture:
 
 
 def seats(api):
-    """{licence name: (total, used)} for the integration user licence and both PSLs."""
+    """{license name: (total, used)} for the integration user license and both PSLs."""
     out = dict((r["Name"], (r["TotalLicenses"], r["UsedLicenses"]))
                for r in api.query("SELECT Name, TotalLicenses, UsedLicenses FROM UserLicense"))
     out.update((r["DeveloperName"], (r["TotalLicenses"], r["UsedLicenses"]))
@@ -225,7 +225,7 @@ def play(emulator, fixture, tmp_path_factory):
                                        permission_sets=[sets["api_licensed"], sets["custom"]],
                                        permission_set_groups=[groups["ready"]])},
         {"name": "add_one", MODULE: dict(main, permission_sets=[sets["extra"]])},
-        # PSL ordering: a set with no licence granting Account access needs the PSL first
+        # PSL ordering: a set with no license granting Account access needs the PSL first
         {"name": "auto_psl", MODULE: dict(username=f.username("auto"), permission_sets=[sets["standard"]])},
         {"name": "exclusive_psl", MODULE: dict(username=f.username("auto"), permission_sets=[sets["custom"]],
                                                exclusive=True)},
@@ -379,7 +379,7 @@ def test_without_auto_licenses_salesforce_refuses_the_set(play, fixture):
     assert "auto_licenses" in msg
 
 
-def test_licence_mismatch_fails_before_writing(play, fixture):
+def test_license_mismatch_fails_before_writing(play, fixture):
     msg = failed(play, "mismatch")["msg"]
     assert fixture.sets["sales"] in msg and fixture.username("no_auto") in msg
     assert "'Salesforce'" in msg and "'Salesforce Integration'" in msg

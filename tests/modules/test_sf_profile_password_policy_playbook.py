@@ -76,13 +76,13 @@ def plain_mdapi(emulator, session, create=None, read=None):
 
 
 def create_profile(emulator, session, name):
-    """A custom profile on the Salesforce Integration licence, by raw REST."""
+    """A custom profile on the Salesforce Integration license, by raw REST."""
     url = "%s/services/data/%s/" % (session.instance_url, API)
     headers = {"Authorization": "Bearer " + session.access_token}
     query = {"q": "SELECT Id FROM UserLicense WHERE Name = 'Salesforce Integration'"}
-    licence = requests.get(url + "query/", params=query, headers=headers, verify=emulator.ca_file,
+    license = requests.get(url + "query/", params=query, headers=headers, verify=emulator.ca_file,
                            timeout=30).json()["records"][0]["Id"]
-    answer = requests.post(url + "sobjects/Profile/", json={"Name": name, "UserLicenseId": licence}, headers=headers,
+    answer = requests.post(url + "sobjects/Profile/", json={"Name": name, "UserLicenseId": license}, headers=headers,
                            verify=emulator.ca_file, timeout=30)
     assert answer.status_code == 201, answer.text
 

@@ -20,9 +20,9 @@ SEED_000 = dict(license="Salesforce Integration",
 
 
 def staffed_profile(raw, name):
-    """A custom profile on the Salesforce licence with one (deactivated) user, made behind the module's back."""
-    licence = raw.query("SELECT Id FROM UserLicense WHERE Name = 'Salesforce'")[0]["Id"]
-    profile_id = raw.create("Profile", dict(Name=name, UserLicenseId=licence))
+    """A custom profile on the Salesforce license with one (deactivated) user, made behind the module's back."""
+    license = raw.query("SELECT Id FROM UserLicense WHERE Name = 'Salesforce'")[0]["Id"]
+    profile_id = raw.create("Profile", dict(Name=name, UserLicenseId=license))
     user = raw.create("User", dict(Username="staffed.%s@example.test" % uuid.uuid4().hex[:10], LastName="Staffed",
                                    Email="ops@example.test", Alias="staffed", TimeZoneSidKey="GMT",
                                    LocaleSidKey="en_US", EmailEncodingKey="UTF-8", LanguageLocaleKey="en_US",
@@ -57,11 +57,11 @@ def profile_run(emulator, tmp_path_factory):
         log_snapshot(emulator, "log2", ORG),
         task("unknown_names", merged(creds, name=name, system_permissions=["ApiEnable", "PasswordNeverExpire"])),
         task("privileged", merged(creds, name=name, system_permissions=["ApiEnabled", "ApiUserOnly", "ManageUsers"])),
-        task("licence_change", merged(creds, name=name, license="Salesforce",
+        task("license_change", merged(creds, name=name, license="Salesforce",
                                       system_permissions=["ApiEnabled", "ApiUserOnly"])),
         task("standard_change", merged(creds, name=STANDARD, system_permissions=["ApiEnabled", "PasswordNeverExpires"])),
-        task("no_licence", merged(creds, name="Nowhere %s" % uuid.uuid4().hex[:8], system_permissions=["ApiEnabled"])),
-        task("unknown_licence", merged(creds, name="Nowhere", license="Salesforce Integraton")),
+        task("no_license", merged(creds, name="Nowhere %s" % uuid.uuid4().hex[:8], system_permissions=["ApiEnabled"])),
+        task("unknown_license", merged(creds, name="Nowhere", license="Salesforce Integraton")),
         task("absent_with_users", merged(creds, name=staffed, state="absent")),
         task("absent_standard", merged(creds, name=STANDARD, state="absent")),
         dict(task("absent_check", merged(creds, name=name, state="absent")), check_mode=True),
@@ -121,12 +121,12 @@ def test_refusals_are_clear_and_write_nothing(profile_run):
     assert writes_between(run, "log2", "log3") == 0
     assert "'ApiEnable' (did you mean ApiEnabled" in failure(run, "unknown_names")
     assert "ManageUsers (Manage Users)" in failure(run, "privileged")
-    msg = failure(run, "licence_change")
+    msg = failure(run, "license_change")
     assert "'Salesforce Integration'" in msg and "cannot change it" in msg
     msg = failure(run, "standard_change")
     assert "standard profile" in msg and "PasswordNeverExpires" in msg
-    assert "give license" in failure(run, "no_licence")
-    assert "did you mean Salesforce Integration" in failure(run, "unknown_licence")
+    assert "give license" in failure(run, "no_license")
+    assert "did you mean Salesforce Integration" in failure(run, "unknown_license")
     assert "has 1 user(s)" in failure(run, "absent_with_users")
     assert "standard profile" in failure(run, "absent_standard")
     assert run["absent_check"]["changed"] is True

@@ -35,7 +35,7 @@ USER_UNFROZEN = "unfrozeuser"
 PASSWORD_CHANGED = "changedpassword"
 PASSWORD_RESET = "resetpassword"
 PERMSET_CREATED = "PermSetCreate"
-PERMSET_CREATED_NO_LICENCE = "PermSetCreateNoLicense"  # 3P ExabeamLabs/Content-Library-CIM2 parser
+PERMSET_CREATED_NO_LICENSE = "PermSetCreateNoLicense"  # 3P ExabeamLabs/Content-Library-CIM2 parser
 PERMSET_PERM_ENABLED = "PermSetEnableUserPerm"
 PERMSET_PERM_DISABLED = "PermSetDisableUserPerm"
 PERMSET_UPDATED = "PermSetUpdate"
@@ -152,13 +152,13 @@ def _user_login(org: Org, operation: str, old: dict, new: dict):
         yield (USER_FROZEN, f"Froze user {name}") if new.get("IsFrozen") else (USER_UNFROZEN, f"Unfroze user {name}")
 
 
-def _licence_text(org: Org, licence_id: Optional[str]) -> str:
-    if not licence_id:
+def _license_text(org: Org, license_id: Optional[str]) -> str:
+    if not license_id:
         return ""
-    user_licence = org.record("UserLicense", licence_id)
-    if user_licence:
-        return f": with user license {user_licence['Name']}"  # the documented shape (B.2)
-    psl = org.record("PermissionSetLicense", licence_id)
+    user_license = org.record("UserLicense", license_id)
+    if user_license:
+        return f": with user license {user_license['Name']}"  # the documented shape (B.2)
+    psl = org.record("PermissionSetLicense", license_id)
     return f": with permission set license {psl['MasterLabel']}" if psl else ""
 
 
@@ -168,9 +168,9 @@ def _permission_set(org: Org, operation: str, old: dict, new: dict):
         return
     label = row.get("Label") or row.get("Name")
     if operation == "insert" and not new.get("LicenseId"):
-        yield PERMSET_CREATED_NO_LICENCE, f"Created permission set {label}: with no license"
+        yield PERMSET_CREATED_NO_LICENSE, f"Created permission set {label}: with no license"
     elif operation == "insert":
-        yield PERMSET_CREATED, f"Created permission set {label}{_licence_text(org, new.get('LicenseId'))}."
+        yield PERMSET_CREATED, f"Created permission set {label}{_license_text(org, new.get('LicenseId'))}."
     elif operation == "delete":
         yield PERMSET_DELETED, f"Deleted permission set {label}"
     else:
@@ -231,7 +231,7 @@ def _assignment(org: Org, operation: str, old: dict, new: dict):
                else (PERMSET_UNASSIGNED, f"Permission set {label}: unassigned from user {user}"))
 
 
-def _licence_assignment(org: Org, operation: str, old: dict, new: dict):
+def _license_assignment(org: Org, operation: str, old: dict, new: dict):
     row = new or old
     psl = org.record("PermissionSetLicense", row.get("PermissionSetLicenseId") or "") or {}
     name, user = psl.get("MasterLabel", "?"), _username(org, row.get("AssigneeId"))
@@ -266,7 +266,7 @@ _HANDLERS = {
     "ObjectPermissions": _object_permissions,
     "FieldPermissions": _field_permissions,
     "PermissionSetAssignment": _assignment,
-    "PermissionSetLicenseAssign": _licence_assignment,
+    "PermissionSetLicenseAssign": _license_assignment,
     "Profile": _profile,
 }
 

@@ -32,14 +32,14 @@ def fills(object_name: str, field_name: str) -> bool:
     return (object_name, field_name) in {("User", "CommunityNickname")}
 
 
-# -- licences -------------------------------------------------------------------------------------
+# -- licenses -------------------------------------------------------------------------------------
 
 
-def licence_info(org: Org, licence_id: Optional[str]) -> Optional[dict]:
-    return org.hidden["licences"].get(licence_id) if licence_id else None
+def license_info(org: Org, license_id: Optional[str]) -> Optional[dict]:
+    return org.hidden["licenses"].get(license_id) if license_id else None
 
 
-def user_licence_id(org: Org, user: dict) -> Optional[str]:
+def user_license_id(org: Org, user: dict) -> Optional[str]:
     profile = org.record("Profile", user["ProfileId"])
     return profile["UserLicenseId"] if profile else None
 
@@ -63,7 +63,7 @@ def grants_of_set(org: Org, ps: dict) -> list[tuple[str, str]]:
 
 
 def allows(info: dict, kind: str) -> bool:
-    """Does one licence (user licence or PSL) allow this grant?"""
+    """Does one license (user license or PSL) allow this grant?"""
     if info.get("all"):
         return True
     if kind.startswith("system:"):
@@ -72,36 +72,36 @@ def allows(info: dict, kind: str) -> bool:
     return info["custom_objects"] if obj in CUSTOM_DATA_OBJECTS else info["standard_objects"]
 
 
-def first_disallowed(org: Org, grants: list[tuple[str, str]], licence_ids: list[str]) -> Optional[str]:
-    infos = [licence_info(org, i) for i in licence_ids if licence_info(org, i)]
+def first_disallowed(org: Org, grants: list[tuple[str, str]], license_ids: list[str]) -> Optional[str]:
+    infos = [license_info(org, i) for i in license_ids if license_info(org, i)]
     for kind, label in grants:
         if not any(allows(info, kind) for info in infos):
             return label
     return None
 
 
-def check_user_may_hold(org: Org, user: dict, ps: dict, extra_licences: tuple[str, ...] = ()) -> None:
+def check_user_may_hold(org: Org, user: dict, ps: dict, extra_licenses: tuple[str, ...] = ()) -> None:
     """Reference 3.8 / 3.12: every permission of an assigned set must be allowed by the assignee's user
-    licence or a PSL the assignee holds; else FIELD_INTEGRITY_EXCEPTION naming the permission."""
-    licences = [user_licence_id(org, user), *held_psl_ids(org, user["Id"]), *extra_licences]
+    license or a PSL the assignee holds; else FIELD_INTEGRITY_EXCEPTION naming the permission."""
+    licenses = [user_license_id(org, user), *held_psl_ids(org, user["Id"]), *extra_licenses]
     if ps.get("LicenseId"):
-        licences.append(ps["LicenseId"])
-    label = first_disallowed(org, grants_of_set(org, ps), [i for i in licences if i])
+        licenses.append(ps["LicenseId"])
+    label = first_disallowed(org, grants_of_set(org, ps), [i for i in licenses if i])
     if label:
         raise fields_error(f"The user license doesn't allow the permission: {label}")
 
 
-def licence_label(org: Org, licence_id: str) -> str:
-    row = org.record("UserLicense", licence_id) or org.record("PermissionSetLicense", licence_id) or {}
-    return row.get("Name") or row.get("MasterLabel") or licence_id
+def license_label(org: Org, license_id: str) -> str:
+    row = org.record("UserLicense", license_id) or org.record("PermissionSetLicense", license_id) or {}
+    return row.get("Name") or row.get("MasterLabel") or license_id
 
 
-def refresh_licence_counts(org: Org) -> None:
-    """UsedLicenses is derived: active users per user licence, PSL assignments per PSL [OBJREF]."""
+def refresh_license_counts(org: Org) -> None:
+    """UsedLicenses is derived: active users per user license, PSL assignments per PSL [OBJREF]."""
     used: dict[str, int] = {}
     for user in org.tables["User"].values():
         if user.get("IsActive"):
-            lic = user_licence_id(org, user)
+            lic = user_license_id(org, user)
             used[lic] = used.get(lic, 0) + 1
     for lic in org.tables["UserLicense"].values():
         lic["UsedLicenses"] = used.get(lic["Id"], 0)
@@ -109,31 +109,31 @@ def refresh_licence_counts(org: Org) -> None:
         psl["UsedLicenses"] = len(org.find("PermissionSetLicenseAssign", PermissionSetLicenseId=psl["Id"]))
 
 
-def check_user_seat(org: Org, licence_id: str) -> None:
-    """Reference 3.1: each active user uses a licence; over the count → LICENSE_LIMIT_EXCEEDED."""
-    refresh_licence_counts(org)
-    lic = org.record("UserLicense", licence_id)
+def check_user_seat(org: Org, license_id: str) -> None:
+    """Reference 3.1: each active user uses a license; over the count → LICENSE_LIMIT_EXCEEDED."""
+    refresh_license_counts(org)
+    lic = org.record("UserLicense", license_id)
     if lic and lic["UsedLicenses"] >= lic["TotalLicenses"]:
         raise fields_error(f"License Limit Exceeded - {lic['Name']}", [], "LICENSE_LIMIT_EXCEEDED")
 
 
 def assign_psl(org: Org, user: dict, psl_id: str) -> None:
-    """Create a PermissionSetLicenseAssign after the licence checks of reference 3.4."""
+    """Create a PermissionSetLicenseAssign after the license checks of reference 3.4."""
     check_psl_assignable(org, user, org.record("PermissionSetLicense", psl_id))
     org.insert("PermissionSetLicenseAssign", {"AssigneeId": user["Id"], "PermissionSetLicenseId": psl_id},
                system=True)
 
 
 def check_psl_assignable(org: Org, user: dict, psl: dict) -> None:
-    """Reference 3.4: the user's licence must support the PSL, and the PSL needs a free seat."""
-    info = licence_info(org, psl["Id"]) or {}
+    """Reference 3.4: the user's license must support the PSL, and the PSL needs a free seat."""
+    info = license_info(org, psl["Id"]) or {}
     name = user.get("Name") or user["Username"]
-    if user_licence_id(org, user) not in info.get("user_licences", []):
+    if user_license_id(org, user) not in info.get("user_licenses", []):
         # Reference 3.4: "<User> can't be assigned the <PSL> permission set license, because <User>'s user
         # license doesn't support it." (FIELD_INTEGRITY_EXCEPTION).
         raise fields_error(f"{name} can't be assigned the {psl['MasterLabel']} permission set license, because "
                            f"{name}'s user license doesn't support it.")
-    refresh_licence_counts(org)
+    refresh_license_counts(org)
     if psl["UsedLicenses"] >= psl["TotalLicenses"]:
         # Reference 3.4 out-of-seats text (Salesforce Help KB 000390162); errorCode UNVERIFIED.
         raise fields_error(f"All {psl['MasterLabel']} permission set licenses are in use. For more licenses, "
@@ -162,7 +162,7 @@ def after_insert(org: Org, obj: ObjectDef, row: dict, system: bool) -> None:
     if hook:
         hook(org, row, system)
     refresh_group_aggregates(org, obj.name, row)
-    refresh_licence_counts(org)
+    refresh_license_counts(org)
 
 
 def before_update(org: Org, obj: ObjectDef, old: dict, new: dict, system: bool):
@@ -180,7 +180,7 @@ def after_update(org: Org, obj: ObjectDef, old: dict, new: dict, system: bool) -
         ps_id = new["Id"] if obj.name == "PermissionSet" else new["ParentId"]
         check_assignees(org, ps_id)
     refresh_group_aggregates(org, obj.name, new)
-    refresh_licence_counts(org)
+    refresh_license_counts(org)
 
 
 def before_delete(org: Org, obj: ObjectDef, row: dict, system: bool) -> None:
@@ -213,7 +213,7 @@ def after_delete(org: Org, obj: ObjectDef, row: dict, system: bool) -> None:
         if aggregate is not None:
             org.delete("PermissionSet", aggregate["Id"], system=True)  # its permission rows go with it
     refresh_group_aggregates(org, obj.name, row)
-    refresh_licence_counts(org)
+    refresh_license_counts(org)
 
 
 # -- User [OBJREF User; reference 2.3, 3.1] -------------------------------------------------------------
@@ -246,9 +246,9 @@ def _user_checks(org: Org, row: dict, old: Optional[dict]) -> None:
     if row.get("UserRoleId") and org.record("UserRole", row["UserRoleId"]) is None:
         raise fields_error("invalid cross reference id", ["UserRoleId"], "INVALID_CROSS_REFERENCE_KEY")
     becomes_active = row.get("IsActive") and (old is None or not old.get("IsActive"))
-    new_licence = old is not None and row.get("IsActive") and \
-        user_licence_id(org, old) != profile["UserLicenseId"]
-    if becomes_active or new_licence:
+    new_license = old is not None and row.get("IsActive") and \
+        user_license_id(org, old) != profile["UserLicenseId"]
+    if becomes_active or new_license:
         check_user_seat(org, profile["UserLicenseId"])
     row["Name"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p)
     row["UserType"] = profile.get("UserType") or "Standard"
@@ -313,8 +313,8 @@ def _check_permission_dependencies(perms: set[str]) -> None:
                                [PERM_PREFIX + perm])
 
 
-def _check_licence_allows_perms(org: Org, licence_id: Optional[str], perms: set[str]) -> None:
-    info = licence_info(org, licence_id)
+def _check_license_allows_perms(org: Org, license_id: Optional[str], perms: set[str]) -> None:
+    info = license_info(org, license_id)
     if info is None:
         return
     for perm in sorted(perms):
@@ -334,14 +334,14 @@ def _profile_before_insert(org: Org, row: dict, system: bool) -> None:
         raise fields_error("invalid cross reference id", ["UserLicenseId"], "INVALID_CROSS_REFERENCE_KEY")
     row.setdefault("UserType", "Standard")
     if not system:
-        # [OBJREF Profile] an API-created profile starts with only the permissions its licence requires.
-        info = licence_info(org, lic["Id"]) or {}
+        # [OBJREF Profile] an API-created profile starts with only the permissions its license requires.
+        info = license_info(org, lic["Id"]) or {}
         for perm in info.get("required", []):
             row[PERM_PREFIX + perm] = True
         org.hidden.setdefault("custom_profiles", set()).add(row["Id"])
     perms = system_perms(row)
     _check_permission_dependencies(perms)
-    _check_licence_allows_perms(org, lic["Id"], perms)
+    _check_license_allows_perms(org, lic["Id"], perms)
 
 
 def _profile_after_insert(org: Org, row: dict, system: bool) -> None:
@@ -372,7 +372,7 @@ def _profile_before_update(org: Org, old: dict, new: dict, system: bool):
         raise fields_error("The profile name is already in use: Name", ["Name"])
     perms = system_perms(new)
     _check_permission_dependencies(perms)
-    _check_licence_allows_perms(org, new["UserLicenseId"], perms)
+    _check_license_allows_perms(org, new["UserLicenseId"], perms)
     owned = org.find_one("PermissionSet", ProfileId=new["Id"], IsOwnedByProfile=True)
     if owned:
         owned.update({k: v for k, v in new.items() if k.startswith(PERM_PREFIX)})
@@ -436,14 +436,14 @@ def _ps_before_insert(org: Org, row: dict, system: bool) -> None:
     lic = row.get("LicenseId")
     if lic and not (org.record("PermissionSetLicense", lic) or org.record("UserLicense", lic)):
         raise fields_error("invalid cross reference id", ["LicenseId"], "INVALID_CROSS_REFERENCE_KEY")
-    info = licence_info(org, lic)
+    info = license_info(org, lic)
     if info and info.get("implies"):
         # Reference 3.12: with the Salesforce API Integration PSL, API Enabled is switched on automatically.
         for perm in info["implies"]:
             row[PERM_PREFIX + perm] = True
     perms = system_perms(row)
     _check_permission_dependencies(perms)
-    _check_licence_allows_perms(org, lic, perms)
+    _check_license_allows_perms(org, lic, perms)
 
 
 def _ps_before_update(org: Org, old: dict, new: dict, system: bool):
@@ -452,29 +452,29 @@ def _ps_before_update(org: Org, old: dict, new: dict, system: bool):
         raise fields_error("You can't edit a permission set that is owned by a profile; edit the profile instead",
                            [], "INSUFFICIENT_ACCESS_OR_READONLY")
     _ps_name_checks(org, new, old)
-    info = licence_info(org, new.get("LicenseId"))
+    info = license_info(org, new.get("LicenseId"))
     for perm in (info or {}).get("implies", []):
         # Reference 3.12 / seed 004: API Enabled is built into a set licensed by the Salesforce API Integration
         # PSL and cannot be switched off there; it stays on (silently: the wire answer is UNVERIFIED).
         new[PERM_PREFIX + perm] = True
     perms = system_perms(new)
     _check_permission_dependencies(perms)
-    _check_licence_allows_perms(org, new.get("LicenseId"), perms)
+    _check_license_allows_perms(org, new.get("LicenseId"), perms)
     return None
 
 
 def check_assignees(org: Org, ps_id: str) -> None:
-    """KB 001233479 (reference 3.5): editing an assigned set so that it exceeds an assignee's licence fails."""
+    """KB 001233479 (reference 3.5): editing an assigned set so that it exceeds an assignee's license fails."""
     ps = org.record("PermissionSet", ps_id)
     if ps is None or ps.get("IsOwnedByProfile") or ps.get("PermissionSetGroupId"):
         return  # a group's assignees were checked against its sets when the group was assigned
     for psa in org.find("PermissionSetAssignment", PermissionSetId=ps_id):
         user = org.record("User", psa["AssigneeId"])
-        licences = [user_licence_id(org, user), *held_psl_ids(org, user["Id"]), ps.get("LicenseId")]
-        label = first_disallowed(org, grants_of_set(org, ps), [i for i in licences if i])
+        licenses = [user_license_id(org, user), *held_psl_ids(org, user["Id"]), ps.get("LicenseId")]
+        label = first_disallowed(org, grants_of_set(org, ps), [i for i in licenses if i])
         if label:
             raise fields_error(f"Can't save permission set {ps['Label']}, which is assigned to a user with user "
-                               f"license {licence_label(org, user_licence_id(org, user))}. The user license doesn't "
+                               f"license {license_label(org, user_license_id(org, user))}. The user license doesn't "
                                f"allow the permission: {label}")
 
 
@@ -532,13 +532,13 @@ def _psa_before_insert(org: Org, row: dict, system: bool) -> None:
         raise fields_error(f"Duplicate PermissionSetAssignment.  Assignee: {user['Id'][:15]}; Permission Set: "
                            f"{ps['Id'][:15]}", ["AssigneeId", "PermissionSetId"], "DUPLICATE_VALUE")
     lic = ps.get("LicenseId")
-    if lic and org.record("UserLicense", lic) and lic != user_licence_id(org, user):
-        # Reference 3.8 licence match; text UNVERIFIED (3P paraphrase "user license doesn't match").
+    if lic and org.record("UserLicense", lic) and lic != user_license_id(org, user):
+        # Reference 3.8 license match; text UNVERIFIED (3P paraphrase "user license doesn't match").
         raise fields_error(f"Can't assign permission set {ps['Label']} to user {user['Name']}. The user license "
-                           f"doesn't match the permission set's license ({licence_label(org, lic)}).",
+                           f"doesn't match the permission set's license ({license_label(org, lic)}).",
                            ["PermissionSetId"])
     if lic and org.record("PermissionSetLicense", lic) and lic not in held_psl_ids(org, user["Id"]):
-        # Reference 3.4: assigning a PSL-licensed set assigns its PSL (seats and user licence permitting).
+        # Reference 3.4: assigning a PSL-licensed set assigns its PSL (seats and user license permitting).
         assign_psl(org, user, lic)
     check_user_may_hold(org, user, ps)
 
@@ -551,7 +551,7 @@ def check_group_assignable(org: Org, user: dict, group: dict) -> None:
     if group.get("Status") != "Updated":
         raise fields_error(f"You can assign users only to permission set groups that have a status of Updated "
                            f"({group['DeveloperName']} is {group.get('Status')}).", ["PermissionSetGroupId"])
-    held = [user_licence_id(org, user), *held_psl_ids(org, user["Id"])]
+    held = [user_license_id(org, user), *held_psl_ids(org, user["Id"])]
     for component in org.find("PermissionSetGroupComponent", PermissionSetGroupId=group["Id"]):
         ps = org.record("PermissionSet", component["PermissionSetId"])
         if ps is None:
@@ -559,7 +559,7 @@ def check_group_assignable(org: Org, user: dict, group: dict) -> None:
         lic = ps.get("LicenseId")
         if lic and org.record("PermissionSetLicense", lic) and lic not in held:
             raise fields_error(f"Can't assign permission set group {group['DeveloperName']}: the user doesn't have "
-                               f"the {licence_label(org, lic)} permission set license that {ps['Label']} needs.")
+                               f"the {license_label(org, lic)} permission set license that {ps['Label']} needs.")
         label = first_disallowed(org, grants_of_set(org, ps), [i for i in held if i])
         if label:
             raise fields_error(f"The user license doesn't allow the permission: {label}")
@@ -609,13 +609,13 @@ def _psla_before_delete(org: Org, row: dict, system: bool) -> None:
 
 
 def _check_still_licensed(org: Org, removed: dict) -> None:
-    """The licence rule of assignment (reference 3.8/3.12) keeps holding after a PSL is removed: an assigned set
-    with no licence whose permissions only that PSL allowed (e.g. standard objects for a Salesforce Integration
+    """The license rule of assignment (reference 3.8/3.12) keeps holding after a PSL is removed: an assigned set
+    with no license whose permissions only that PSL allowed (e.g. standard objects for a Salesforce Integration
     user) blocks the removal. Salesforce's wire answer here is UNVERIFIED; the assignment's text is reused."""
     user = org.record("User", removed["AssigneeId"])
     if user is None:
         return
-    remaining = [user_licence_id(org, user)] + [i for i in held_psl_ids(org, user["Id"])
+    remaining = [user_license_id(org, user)] + [i for i in held_psl_ids(org, user["Id"])
                                                 if i != removed["PermissionSetLicenseId"]]
     for psa in org.find("PermissionSetAssignment", AssigneeId=user["Id"]):
         ps = org.record("PermissionSet", psa.get("PermissionSetId") or "")
@@ -655,7 +655,7 @@ def _object_perm_checks(org: Org, row: dict) -> bool:
             wanted = ", ".join(f"{OBJECT_PERMISSION_LABELS[m]} {obj}" for m in missing)
             raise fields_error(f"Permission {OBJECT_PERMISSION_LABELS[perm]} {obj} depends on permission(s): {wanted}",
                                [perm])
-    info = licence_info(org, ps.get("LicenseId"))
+    info = license_info(org, ps.get("LicenseId"))
     if info and any(row.get(f) for f in OBJECT_PERMISSION_FIELDS) and not allows(info, "object:" + obj):
         raise fields_error(f"The user license doesn't allow the permission: Read {obj}", ["SobjectType"])
     return any(row.get(f) for f in OBJECT_PERMISSION_FIELDS)

@@ -107,7 +107,7 @@ OBJECT_PERMISSION_DEPENDENCIES = {
     "PermissionsViewAllFields": ["PermissionsRead"],
 }
 
-# Data objects whose access permission sets grant; the standard ones need a licence that allows
+# Data objects whose access permission sets grant; the standard ones need a license that allows
 # standard objects (reference 3.12).
 STANDARD_DATA_OBJECTS = ["Account", "Contact", "Lead", "Opportunity", "Campaign", "CampaignMember", "Case",
                          "Task", "Event"]

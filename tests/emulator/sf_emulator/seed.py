@@ -1,8 +1,8 @@
-"""A freshly provisioned Enterprise Edition org: licences, profiles, roles, the administrator.
+"""A freshly provisioned Enterprise Edition org: licenses, profiles, roles, the administrator.
 
-Sources: reference 3.3 (user licences; 5 Salesforce Integration seats), 3.4 (the Salesforce API
+Sources: reference 3.3 (user licenses; 5 Salesforce Integration seats), 3.4 (the Salesforce API
 Integration PSL), 3.12 (the integration profile), [OBJREF Profile/PermissionSet] for the profile-owned
-permission sets. What each licence allows is not published as data by Salesforce; the lists below are
+permission sets. What each license allows is not published as data by Salesforce; the lists below are
 the choices recorded in docs/emulator.md.
 """
 from __future__ import annotations
@@ -14,18 +14,18 @@ from .schema import CUSTOM_DATA_OBJECTS, OBJECT_PERMISSION_FIELDS, STANDARD_DATA
 from .store import Org, now_iso
 
 PERM = "Permissions"
-INTEGRATION_LICENCE = "Salesforce Integration"
+INTEGRATION_LICENSE = "Salesforce Integration"
 INTEGRATION_PROFILE = "Minimum Access - API Only Integrations"
 API_INTEGRATION_PSL = "SalesforceAPIIntegrationPsl"
 
-# What the Salesforce Integration user licence allows on its own: API access only, custom objects but
+# What the Salesforce Integration user license allows on its own: API access only, custom objects but
 # no standard objects (reference 3.12: standard-object access needs the Salesforce API Integration PSL).
-INTEGRATION_LICENCE_PERMISSIONS = {"ApiEnabled", "ApiUserOnly", "PasswordNeverExpires", "TwoFactorApi",
+INTEGRATION_LICENSE_PERMISSIONS = {"ApiEnabled", "ApiUserOnly", "PasswordNeverExpires", "TwoFactorApi",
                                    "ForceTwoFactor"}
 
 # MaximumPermissions of the Salesforce API Integration PSL. Reference 3.12 (3P): API Enabled (auto-on),
 # View All Data, View Setup, View Roles, API Only User, Author Apex / Modify Metadata (through a set with
-# no licence), Password Never Expires. Modify All Data: not allowed (UNVERIFIED, the stricter choice).
+# no license), Password Never Expires. Modify All Data: not allowed (UNVERIFIED, the stricter choice).
 # BypassMFAForUiLogins: allowed (UNVERIFIED; seed 002 puts the waiver on the integration user).
 API_INTEGRATION_PSL_PERMISSIONS = {
     "ApiEnabled", "ApiUserOnly", "PasswordNeverExpires", "ViewSetup", "ViewRoles", "ViewAllData", "ViewAllUsers",
@@ -44,7 +44,7 @@ STANDARD_PROFILES = {
                                      "ImportLeads", "CreateCustomizeReports", "LightningExperienceUser"}),
     "Read Only": ("Salesforce", {"ApiEnabled", "RunReports", "LightningExperienceUser"}),
     "Minimum Access - Salesforce": ("Salesforce", set()),
-    INTEGRATION_PROFILE: (INTEGRATION_LICENCE, {"ApiEnabled", "ApiUserOnly"}),
+    INTEGRATION_PROFILE: (INTEGRATION_LICENSE, {"ApiEnabled", "ApiUserOnly"}),
 }
 
 
@@ -60,35 +60,35 @@ def seed_org(org: Org, index: int, seats: int = 5) -> dict:
         InstanceName=f"EMU{index}", NamespacePrefix=None, DefaultLocaleSidKey="en_US", TimeZoneSidKey="GMT")
     org.org_id = org_row_id
 
-    licences = {}
-    for name, key, total in (("Salesforce", "SFDC", 20), (INTEGRATION_LICENCE, "PID_Integration", seats)):
+    licenses = {}
+    for name, key, total in (("Salesforce", "SFDC", 20), (INTEGRATION_LICENSE, "PID_Integration", seats)):
         lid = org.insert("UserLicense", {}, system=True)
-        # LicenseDefinitionKey of the integration licence is UNVERIFIED (reference 3.3).
+        # LicenseDefinitionKey of the integration license is UNVERIFIED (reference 3.3).
         org.tables["UserLicense"][lid].update(Name=name, MasterLabel=name, LicenseDefinitionKey=key,
                                               TotalLicenses=total, UsedLicenses=0, Status="Active")
-        licences[name] = lid
-    org.hidden["licences"][licences["Salesforce"]] = {"all": True}
-    org.hidden["licences"][licences[INTEGRATION_LICENCE]] = {
-        "permissions": INTEGRATION_LICENCE_PERMISSIONS, "standard_objects": False, "custom_objects": True,
+        licenses[name] = lid
+    org.hidden["licenses"][licenses["Salesforce"]] = {"all": True}
+    org.hidden["licenses"][licenses[INTEGRATION_LICENSE]] = {
+        "permissions": INTEGRATION_LICENSE_PERMISSIONS, "standard_objects": False, "custom_objects": True,
         "required": ["ApiEnabled", "ApiUserOnly"]}
 
     for dev, label, total, allowed, users in (
             (API_INTEGRATION_PSL, "Salesforce API Integration", seats, API_INTEGRATION_PSL_PERMISSIONS,
-             [licences[INTEGRATION_LICENCE]]),
-            ("LightningConsolePsl", "Lightning Console User", 10, CONSOLE_PSL_PERMISSIONS, [licences["Salesforce"]])):
+             [licenses[INTEGRATION_LICENSE]]),
+            ("LightningConsolePsl", "Lightning Console User", 10, CONSOLE_PSL_PERMISSIONS, [licenses["Salesforce"]])):
         pid = org.insert("PermissionSetLicense", {}, system=True)
         row = org.tables["PermissionSetLicense"][pid]
         row.update(DeveloperName=dev, MasterLabel=label, PermissionSetLicenseKey=dev, Status="Active",
                    TotalLicenses=total, UsedLicenses=0, ExpirationDate=None,
                    IsAvailableForIntegrations=dev == API_INTEGRATION_PSL)
         row.update({"MaximumPermissions" + p: p in allowed for p in SYSTEM_PERMISSIONS})
-        org.hidden["licences"][pid] = {"permissions": allowed, "standard_objects": True, "custom_objects": True,
-                                       "user_licences": users,
+        org.hidden["licenses"][pid] = {"permissions": allowed, "standard_objects": True, "custom_objects": True,
+                                       "user_licenses": users,
                                        "implies": ["ApiEnabled"] if dev == API_INTEGRATION_PSL else []}
 
     profiles = {}
-    for name, (licence, perms) in STANDARD_PROFILES.items():
-        values = {"Name": name, "UserLicenseId": licences[licence], "Description": None}
+    for name, (license, perms) in STANDARD_PROFILES.items():
+        values = {"Name": name, "UserLicenseId": licenses[license], "Description": None}
         values.update({PERM + p: p in perms for p in SYSTEM_PERMISSIONS})
         profiles[name] = org.insert("Profile", values, system=True)
     _seed_profile_object_access(org, profiles)

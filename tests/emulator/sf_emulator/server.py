@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qsl, urlsplit
 
-from . import auth, eca, identity, metadata, rules, seeding
+from . import auth, eca, identity, metadata, rules, bulk_load
 from .model import SalesforceError
 from .rest import RestApi, versions
 from .schema import SYSTEM_PERMISSIONS, build_schema
@@ -221,7 +221,7 @@ class Emulator(auth.AuthBackend):
                 row = (org.find_one("UserLicense", Name=name) or org.find_one("PermissionSetLicense", DeveloperName=name)
                        or org.find_one("PermissionSetLicense", MasterLabel=name))
                 if row is None:
-                    raise SalesforceError(400, "BAD_SETTING", f"no licence named {name}")
+                    raise SalesforceError(400, "BAD_SETTING", f"no license named {name}")
                 row["TotalLicenses"] = int(seats)
             if "mfa_for_api_logins" in body:
                 # Modelled as Salesforce models it: the TwoFactorApi permission (which needs ForceTwoFactor,
@@ -254,7 +254,7 @@ class Emulator(auth.AuthBackend):
                 if group is None:
                     raise SalesforceError(400, "BAD_SETTING", f"no permission set group named {name}")
                 group["Status"] = status
-            rules.refresh_licence_counts(org)
+            rules.refresh_license_counts(org)
         return {"ok": True}
 
 
@@ -583,8 +583,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, self.emulator.apply_settings(rt, payload))
             except (SalesforceError, ValueError, TypeError, KeyError) as err:
                 return self._send(400, {"error": str(err)})
-        if what in seeding.PATHS and self.command == "POST":  # users, login history, audit trail (seeding.py)
-            return self._send(*seeding.handle(self.emulator, rt, what, payload))
+        if what in bulk_load.PATHS and self.command == "POST":  # users, login history, audit trail (bulk_load.py)
+            return self._send(*bulk_load.handle(self.emulator, rt, what, payload))
         return self._send(404, {"error": f"unknown admin path {path}"})
 
     def _admin_security_token(self, rt: OrgRuntime) -> None:

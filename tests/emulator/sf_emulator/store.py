@@ -69,11 +69,11 @@ class Org:
         self.api_version = api_version
         self.lock = threading.RLock()
         self.tables: dict[str, dict[str, dict]] = {o.name: {} for o in schema.values()}
-        self.hidden: dict[str, dict] = {"passwords": {}, "tokens": {}, "licences": {}, "psl_users": {}}
+        self.hidden: dict[str, dict] = {"passwords": {}, "tokens": {}, "licenses": {}, "psl_users": {}}
         self.org_id = ""
         self.current_user_id: Optional[str] = None  # who runs the DML (audit fields)
         self.writes = 0  # records changed by the current request, for the request log
-        self.api_max = 115000  # Enterprise: 100,000 + 1,000 per Salesforce licence (reference 6, [LIMITS])
+        self.api_max = 115000  # Enterprise: 100,000 + 1,000 per Salesforce license (reference 6, [LIMITS])
         self.api_used = 0
         self.username_registry: Optional[callable] = None  # set by the server: usernames across all orgs
         self.profile_renamed: Optional[callable] = None  # set by the server: password policies follow profiles

@@ -1,9 +1,9 @@
 """Contract tests for permission set group assignments, with raw HTTP.
 
 Salesforce Help "Assign Permission Set Groups to Users" (platform.perm_set_groups_assign.htm): only
-groups with Status Updated can be assigned, and the permission set licences the group's permissions
+groups with Status Updated can be assigned, and the permission set licenses the group's permissions
 need are assigned before the group. "Permission Set Group FAQs" (platform.perm_set_groups_faqs.htm):
-without such a licence the assignment fails.
+without such a license the assignment fails.
 """
 from __future__ import annotations
 

@@ -129,8 +129,8 @@ def test_user_lifecycle_rows_and_password_date(org):
 
 def test_permission_set_rows_use_the_documented_action_and_display(org):
     before = seen(org)
-    licence = org.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce'")["Id"]
-    ps_id = new_permission_set(org, LicenseId=licence)
+    license = org.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce'")["Id"]
+    ps_id = new_permission_set(org, LicenseId=license)
     label = org.one(f"SELECT Label FROM PermissionSet WHERE Id = '{ps_id}'")["Label"]
     assert org.rest("PATCH", f"sobjects/PermissionSet/{ps_id}", json={"PermissionsRunReports": True}).status_code == 204
     r = org.create("ObjectPermissions", {"ParentId": ps_id, "SobjectType": "Account", "PermissionsRead": True})
@@ -152,7 +152,7 @@ def test_permission_set_rows_use_the_documented_action_and_display(org):
     assert not any("X00e" in r["Display"] for r in rows)
 
 
-def test_a_set_without_licence_has_its_own_action(org):
+def test_a_set_without_license_has_its_own_action(org):
     """3P ExabeamLabs/Content-Library-CIM2 parser permsetcreatenolicense: "Created permission set X: with no license"."""
     before = seen(org)
     ps_id = new_permission_set(org)
@@ -161,11 +161,11 @@ def test_a_set_without_licence_has_its_own_action(org):
     assert (row["Action"], row["Display"]) == ("PermSetCreateNoLicense", f"Created permission set {label}: with no license")
 
 
-def test_profile_and_licence_assignment_rows(org):
+def test_profile_and_license_assignment_rows(org):
     before = seen(org)
-    licence = org.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce Integration'")["Id"]
+    license = org.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce Integration'")["Id"]
     name = "Audit Profile " + uuid.uuid4().hex[:6]
-    r = org.create("Profile", {"Name": name, "UserLicenseId": licence})
+    r = org.create("Profile", {"Name": name, "UserLicenseId": license})
     assert r.status_code == 201, r.text
     assert org.rest("PATCH", f"sobjects/Profile/{r.json()['id']}",
                     json={"PermissionsPasswordNeverExpires": True}).status_code == 204
@@ -437,8 +437,8 @@ def test_seed_users_in_bulk(org):
                       f"WHERE Username LIKE '{prefix}.%'")["records"]
     assert len(users) == 30 and {u["Profile"]["Name"] for u in users} == {"Standard User"}
     assert all(u["CreatedDate"] < u["LastPasswordChangeDate"] < u["LastLoginDate"] for u in users)
-    licence = org.one("SELECT TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = 'Salesforce'")
-    assert licence["UsedLicenses"] <= licence["TotalLicenses"]  # seats were raised to fit
+    license = org.one("SELECT TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = 'Salesforce'")
+    assert license["UsedLicenses"] <= license["TotalLicenses"]  # seats were raised to fit
     login_as(org, prefix + ".7@example.test", "Secret-12345")
 
 

@@ -67,9 +67,9 @@ def md(org1):
 @pytest.fixture()
 def profile(org1):
     """A fresh custom profile (one policy per profile, so each test gets its own)."""
-    licence = org1.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce Integration'")["Id"]
+    license = org1.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce Integration'")["Id"]
     name = "Policy Test " + uuid.uuid4().hex[:8]
-    r = org1.create("Profile", {"Name": name, "UserLicenseId": licence})
+    r = org1.create("Profile", {"Name": name, "UserLicenseId": license})
     assert r.status_code == 201, r.text
     return name
 

@@ -52,9 +52,9 @@ def test_without_outer_all_or_none_the_collection_decides(org1):
 def test_profile_owned_set_tells_custom_from_standard_profiles(org1):
     # PermissionSet.IsCustom (API v39+): on a profile-owned set it is true for custom profiles only,
     # the usual way to tell them apart, as Profile has no IsCustom field (3P: salesforce.stackexchange.com/a/38452).
-    licence = org1.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce Integration'")["Id"]
+    license = org1.one("SELECT Id FROM UserLicense WHERE Name = 'Salesforce Integration'")["Id"]
     name = f"Custom {uuid.uuid4().hex[:8]}"
-    r = org1.create("Profile", {"Name": name, "UserLicenseId": licence})
+    r = org1.create("Profile", {"Name": name, "UserLicenseId": license})
     assert r.status_code == 201, r.text
     custom = org1.one(f"SELECT IsCustom FROM PermissionSet WHERE IsOwnedByProfile = true AND Profile.Name = '{name}'")
     standard = org1.one("SELECT IsCustom FROM PermissionSet WHERE IsOwnedByProfile = true "

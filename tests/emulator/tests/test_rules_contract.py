@@ -30,7 +30,7 @@ def new_set(org, name=None, **values) -> str:
 # -- User [OBJREF User; reference 2.3, 3.1] ------------------------------------------------------------
 
 
-def test_seeded_org_has_licences_profiles_and_psl(org1, org3):
+def test_seeded_org_has_licenses_profiles_and_psl(org1, org3):
     seats = org3.one("SELECT TotalLicenses FROM UserLicense WHERE Name = 'Salesforce Integration'")
     assert seats["TotalLicenses"] == 5
     lic = {r["Name"]: r for r in org1.query("SELECT Name, TotalLicenses, UsedLicenses FROM UserLicense")["records"]}
@@ -92,7 +92,7 @@ def test_username_unique_across_orgs_and_nickname_unique(org1, org2):
     assert e["errorCode"] == "DUPLICATE_COMM_NICKNAME"
 
 
-def test_licence_seats_enforced_on_create_and_reactivation(org3):
+def test_license_seats_enforced_on_create_and_reactivation(org3):
     r = org3.admin("POST", "settings", json={"license_seats": {"Salesforce Integration": 1}})
     assert r.status_code == 200
     try:
@@ -118,7 +118,7 @@ def test_permission_set_name_rules(org1, name):
     assert e["errorCode"] == "FIELD_INTEGRITY_EXCEPTION" and e["fields"] == ["Name"]
 
 
-def test_permission_set_name_unique_and_licence_create_only(org1):
+def test_permission_set_name_unique_and_license_create_only(org1):
     ps = new_set(org1, "Unique_Name_Set", LicenseId=psl_id(org1))
     e = err(org1.create("PermissionSet", {"Name": "unique_name_set", "Label": "again"}))
     assert e["errorCode"] == "DUPLICATE_DEVELOPER_NAME" and e["fields"] == ["Name"]  # 3P CumulusCI#3045
@@ -128,7 +128,7 @@ def test_permission_set_name_unique_and_licence_create_only(org1):
     assert row["PermissionsApiEnabled"] is True  # switched on by the PSL (reference 3.12)
 
 
-def test_permissions_the_licence_does_not_allow_are_refused(org1):
+def test_permissions_the_license_does_not_allow_are_refused(org1):
     e = err(org1.create("PermissionSet", {"Name": "Too_Much", "Label": "Too much", "LicenseId": psl_id(org1),
                                           "PermissionsManageRoles": True}))
     assert e["errorCode"] == "FIELD_INTEGRITY_EXCEPTION" and "Manage Roles" in e["message"]
@@ -224,7 +224,7 @@ def test_unlicensed_set_with_standard_objects_needs_the_psl_first(org1):
     assert org1.rest("DELETE", f"sobjects/PermissionSetLicenseAssign/{psla}").status_code == 204
 
 
-def test_psl_not_supported_by_user_licence(org1):
+def test_psl_not_supported_by_user_license(org1):
     uid = org1.new_user(profile="Standard User")
     e = err(org1.create("PermissionSetLicenseAssign", {"AssigneeId": uid, "PermissionSetLicenseId": psl_id(org1)}))
     assert e["errorCode"] == "FIELD_INTEGRITY_EXCEPTION" and "user license doesn't support it" in e["message"]
@@ -243,7 +243,7 @@ def test_psl_seats(org3):
         org3.admin("POST", "settings", json={"license_seats": {"SalesforceAPIIntegrationPsl": 5}})
 
 
-def test_assigned_set_cannot_be_deleted_nor_grow_beyond_the_licence(org1):
+def test_assigned_set_cannot_be_deleted_nor_grow_beyond_the_license(org1):
     uid = org1.new_user()
     ps = new_set(org1)
     org1.create("ObjectPermissions", {"ParentId": ps, "SobjectType": "Invoice__c", "PermissionsRead": True})

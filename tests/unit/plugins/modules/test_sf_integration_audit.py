@@ -58,14 +58,14 @@ def assignment(user_id, name, label=None, group=None, **permissions):
     return row
 
 
-def rows(users=(), logins=(), assignments=(), changes=(), licences=None):
-    licences = licences if licences is not None else (5, 2, 5, 1)
+def rows(users=(), logins=(), assignments=(), changes=(), licenses=None):
+    licenses = licenses if licenses is not None else (5, 2, 5, 1)
     return dict(users=list(users), logins=list(logins), assignments=list(assignments), setup_changes=list(changes),
                 organization=[dict(Id="00D1", Name="Acme", IsSandbox=False, OrganizationType="Enterprise Edition")],
-                user_licenses=[dict(Name=INTEGRATION, TotalLicenses=licences[0], UsedLicenses=licences[1])],
+                user_licenses=[dict(Name=INTEGRATION, TotalLicenses=licenses[0], UsedLicenses=licenses[1])],
                 permission_set_licenses=[dict(DeveloperName="SalesforceAPIIntegrationPsl",
-                                              MasterLabel="Salesforce API Integration", TotalLicenses=licences[2],
-                                              UsedLicenses=licences[3])])
+                                              MasterLabel="Salesforce API Integration", TotalLicenses=licenses[2],
+                                              UsedLicenses=licenses[3])])
 
 
 def findings(data, **options):
@@ -334,7 +334,7 @@ def test_setup_changes_made_by_an_integration_user_logged_in_as_another():
 
 
 def test_seats():
-    data = rows(licences=(5, 5, 5, 2))
+    data = rows(licenses=(5, 5, 5, 2))
     [found] = findings(data)
     assert found["id"] == "no_free_seats:Salesforce Integration" and found["user"] is None
     result = audit.Audit(data, params(), now=NOW).run()

@@ -10,7 +10,7 @@ entry may carry ``"count": n``: then it stands for n users, and ``{n}`` in its s
 user can then log in; its security token comes from ``security_token``), ``permission_sets`` (API
 names to assign), ``created_days_ago``, ``last_login_days_ago``, ``password_changed_days_ago``,
 ``frozen``. Users are created with the platform's user rules (username unique across all orgs,
-profile-owned assignment, UserLogin row); seats of the profile's licence are raised when short.
+profile-owned assignment, UserLogin row); seats of the profile's license are raised when short.
 
 ``/__emulator__/orgs/<name>/login_history``: ``{"rows": [{"username" or "user_id", "status"
 ("Success"), "login_type" ("Remote Access 2.0"), "sub_type", "application" ("N/A"), "api_type",
@@ -151,11 +151,11 @@ def seed_users(emulator, org: Org, entries: Any) -> dict:
             raise SeedError(f"users[{index}].profile: no profile {entry.get('profile')!r}")
         if entry.get("active", True):
             needed[profile["UserLicenseId"]] = needed.get(profile["UserLicenseId"], 0) + 1
-    rules.refresh_licence_counts(org)
-    for licence_id, count in needed.items():
-        licence = org.record("UserLicense", licence_id)
-        if licence["UsedLicenses"] + count > licence["TotalLicenses"]:
-            licence["TotalLicenses"] = licence["UsedLicenses"] + count  # seats raised to fit (admin API only)
+    rules.refresh_license_counts(org)
+    for license_id, count in needed.items():
+        license = org.record("UserLicense", license_id)
+        if license["UsedLicenses"] + count > license["TotalLicenses"]:
+            license["TotalLicenses"] = license["UsedLicenses"] + count  # seats raised to fit (admin API only)
     sets = {ps["Name"].lower(): ps for ps in org.tables["PermissionSet"].values() if not ps.get("IsOwnedByProfile")}
     created = []
     with _counts_once(org):
@@ -166,14 +166,14 @@ def seed_users(emulator, org: Org, entries: Any) -> dict:
 
 @contextlib.contextmanager
 def _counts_once(org: Org):
-    """Licence counts are derived after every DML (rules.refresh_licence_counts, a pass over every user); for a
+    """License counts are derived after every DML (rules.refresh_license_counts, a pass over every user); for a
     bulk seed they are derived once at the end instead (seats were raised to fit beforehand)."""
-    real = rules.refresh_licence_counts
-    rules.refresh_licence_counts = lambda other: None if other is org else real(other)  # other orgs as ever
+    real = rules.refresh_license_counts
+    rules.refresh_license_counts = lambda other: None if other is org else real(other)  # other orgs as ever
     try:
         yield
     finally:
-        rules.refresh_licence_counts = real
+        rules.refresh_license_counts = real
         real(org)
 
 
