@@ -162,7 +162,7 @@ api_requests:
 
 from ansible_collections.sfops.integration.plugins.module_utils import system_permissions
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
-from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, InputError
+from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import (
     find_license,

@@ -166,6 +166,7 @@ change:
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 
+
 def run(module):
     client = module.client
     session = client.connect()
