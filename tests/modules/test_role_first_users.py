@@ -102,25 +102,6 @@ def test_names_the_org_lacks_are_refused_before_the_first_write(orgs, tmp_path):
         assert writes(orgs, org) == 0, orgs.requests(org)
 
 
-def test_existing_extra_sets_and_groups_pass(orgs, tmp_path):
-    """Names are matched as Salesforce does, without regard to case; sets the run creates count as existing."""
-    api = OrgApi(orgs, "org2")
-    api.write("POST", "sobjects/PermissionSet", Name="Shared_Reporting", Label="Shared Reporting")
-    api.write("POST", "sobjects/PermissionSet", Name="Group_Member", Label="Group Member")
-    api.write("POST", "sobjects/PermissionSetGroup", DeveloperName="Sync_Group", MasterLabel="Sync Group")
-    member = api.one("SELECT Id FROM PermissionSet WHERE Name = 'Group_Member'")["Id"]
-    group = api.one("SELECT Id FROM PermissionSetGroup WHERE DeveloperName = 'Sync_Group'")["Id"]
-    api.write("POST", "sobjects/PermissionSetGroupComponent", PermissionSetGroupId=group, PermissionSetId=member)
-    good = integrations()
-    good[0]["extra_permission_sets"] = ["shared_reporting", "Accounting_Integration"]
-    good[1]["permission_set_groups"] = ["SYNC_GROUP"]
-    rc, output, report, _markdown = Rollout(tmp_path, orgs, good).run(orgs=["org2"])
-    assert rc == 0, output[-3000:]
-    assert by_org(report)["org2"]["status"] != "failed"
-    marketo = api.user("marketo", "org2")["Id"]
-    assert "Shared_Reporting" in api.assigned_sets(marketo)
-
-
 def test_a_new_user_without_last_name_is_refused_before_the_first_write(orgs, tmp_path):
     bad = integrations()
     bad[1]["user"].pop("last_name")
@@ -180,3 +161,28 @@ def test_the_role_used_alone_fails_the_failed_org(orgs, tmp_path):
     assert "org1" in recap and "failed=0" in recap.split("org2")[0], recap
     assert "failed=1" in recap.split("org2")[1], recap
     assert "No free seat" in proc.stdout, proc.stdout[-3000:]
+
+
+def test_existing_extra_sets_and_groups_pass(orgs, tmp_path):
+    """Names are matched as Salesforce does, without regard to case; sets the run creates count as existing.
+
+    Last in this file: it creates the users of org2, which the tests above need to be new.
+    """
+    api = OrgApi(orgs, "org2")
+    api.write("POST", "sobjects/PermissionSet", Name="Shared_Reporting", Label="Shared Reporting")
+    api.write("POST", "sobjects/PermissionSet", Name="Group_Member", Label="Group Member")
+    api.write("POST", "sobjects/PermissionSetGroup", DeveloperName="Sync_Group", MasterLabel="Sync Group")
+    member = api.one("SELECT Id FROM PermissionSet WHERE Name = 'Group_Member'")["Id"]
+    group = api.one("SELECT Id FROM PermissionSetGroup WHERE DeveloperName = 'Sync_Group'")["Id"]
+    api.write("POST", "sobjects/PermissionSetGroupComponent", PermissionSetGroupId=group, PermissionSetId=member)
+    good = integrations()
+    good[0]["extra_permission_sets"] = ["shared_reporting", "Accounting_Integration"]
+    good[1]["permission_set_groups"] = ["SYNC_GROUP"]
+    rc, output, report, _markdown = Rollout(tmp_path, orgs, good).run(orgs=["org2"])
+    assert rc == 0, output[-3000:]
+    assert by_org(report)["org2"]["status"] != "failed"
+    marketo = api.user("marketo", "org2")["Id"]
+    assert "Shared_Reporting" in api.assigned_sets(marketo)
+    accounting = api.user("accounting", "org2")["Id"]
+    assert api.query("SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '%s' AND PermissionSetGroupId = '%s'"
+                     % (accounting, group))
