@@ -20,7 +20,7 @@ description:
     writes anything. Permission sets (O(permission_sets)) and permission set groups
     (O(permission_set_groups)) widen the permission set query. Objects and fields of object and
     field permissions (O(objects), O(fields)) add one describe per object and one of
-    C(ObjectPermissions); describes are GET subrequests, not queries, so they ride in the same
+    C(ObjectPermissions); system permissions (O(system_permissions)) one of C(PermissionSet). Describes are GET subrequests, not queries, so they ride in the same
     composite request while it holds at most 25 subrequests (one more request per 25 beyond).
     Only when a name is not found, one more request reads the names that exist, for a hint.
   - Every name not found is returned in RV(problems); the module does not fail on them, so a
@@ -38,6 +38,14 @@ options:
     description:
       - API names (C(PermissionSetGroup.DeveloperName)) of permission set groups that must exist,
         matched without regard to case.
+    type: list
+    elements: str
+    default: []
+  system_permissions:
+    description:
+      - System permissions that a permission set must be able to hold (the C(Permissions*) fields of
+        C(PermissionSet)), for example V(ConvertLeads), matched as M(sfops.integration.sf_permission_set)
+        matches them (without regard to case, with or without the C(Permissions) prefix).
     type: list
     elements: str
     default: []
@@ -258,7 +266,7 @@ problems:
   elements: dict
   contains:
     kind:
-      description: V(permission_set), V(permission_set_group), V(object) or V(field).
+      description: V(permission_set), V(permission_set_group), V(system_permission), V(object) or V(field).
       type: str
     name:
       description: The name as it was given.
@@ -285,8 +293,9 @@ import re
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import (
-    did_you_mean, is_integration_profile, picklist_values, seats)
-from ansible_collections.sfops.integration.plugins.module_utils.permissions import ADMIN_PROFILE_PERMISSIONS, PERMISSION_PREFIX
+    did_you_mean, is_integration_profile, picklist_values, seats, unknown_message)
+from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
+    ADMIN_PROFILE_PERMISSIONS, PERMISSION_PREFIX, SystemPermissionCatalogue)
 from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
 
 # Five queries: the most one composite request may carry.
@@ -341,13 +350,16 @@ def named_objects(params):
 def read_org_facts(client, params=None):
     """The five queries and the describes in one composite request (more past 25 subrequests), /limits in another.
 
-    ({ref: rows}, limits, {lower-case object: describe or None when the org has no such object}).
+    ({ref: rows}, limits, {lower-case object: describe or None when the org has no such object}); the describes
+    of PermissionSet and ObjectPermissions are there when system permissions or objects were asked for.
     """
     params = params or {}
     asked = queries(params)
     subs = [client.composite_query(ref, text) for ref, text in asked.items()]
     objects = [name for name in named_objects(params) if API_NAME_RE.match(name)]
     describe_refs = dict((name.lower(), "describe%d" % index) for index, name in enumerate(objects))
+    if params.get("system_permissions"):
+        subs.append(client.composite_describe("describePermissionSet", "PermissionSet"))
     if objects:
         subs.append(client.composite_describe("describeObjectPermissions", "ObjectPermissions"))
         subs += [client.composite_describe(describe_refs[name.lower()], name) for name in objects]
@@ -356,6 +368,9 @@ def read_org_facts(client, params=None):
     for ref in asked:
         rows[ref] = client.more_records(client.composite_body(responses, ref, action="query", resource=ref))
     describes = {}
+    if params.get("system_permissions"):
+        describes["permissionset"] = client.composite_body(responses, "describePermissionSet", action="describe",
+                                                           resource="PermissionSet")
     if objects:
         describes["objectpermissions"] = client.composite_body(responses, "describeObjectPermissions",
                                                                action="describe", resource="ObjectPermissions")
@@ -433,8 +448,13 @@ def field_problem(item, describes):
 
 
 def schema_problems(params, describes):
-    """A problem per object or field asked for that cannot take permissions, in the order given."""
+    """A problem per system permission, object or field asked for that a permission set cannot hold, in the order given."""
     problems = []
+    if params.get("system_permissions"):
+        catalogue = SystemPermissionCatalogue(describes["permissionset"])
+        for name in catalogue.resolve(params["system_permissions"])[1]:
+            problems.append(dict(kind="system_permission", name=name,
+                                 message=unknown_message("system permission", [name], catalogue.names)))
     for typed in params.get("objects") or []:
         message = object_problem(typed, describes)[1]
         if message:
@@ -488,6 +508,7 @@ def run(module):
 ARGUMENT_SPEC = dict(
     permission_sets=dict(type="list", elements="str", default=[]),
     permission_set_groups=dict(type="list", elements="str", default=[]),
+    system_permissions=dict(type="list", elements="str", default=[]),
     objects=dict(type="list", elements="str", default=[]),
     fields=dict(type="list", elements="dict", default=[], options=dict(
         field=dict(type="str", required=True),

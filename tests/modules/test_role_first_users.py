@@ -79,7 +79,8 @@ def test_a_file_with_a_certificate_header_but_no_certificate_is_refused_before_a
 
 
 def test_names_the_org_lacks_are_refused_before_the_first_write(orgs, tmp_path):
-    """An unknown extra set, group, object and field (of the second integration's set): all named, nothing written."""
+    """An unknown extra set, group, system permission, object and field (of the second integration's set): all named,
+    nothing written."""
     bad = integrations()
     bad[0]["extra_permission_sets"] = ["No_Such_Set"]
     bad[1]["permission_set_groups"] = ["No_Such_Group"]
@@ -87,6 +88,7 @@ def test_names_the_org_lacks_are_refused_before_the_first_write(orgs, tmp_path):
     accounting["field_permissions"] = accounting["field_permissions"] + [dict(field="Invoice__c.No_Such_Field__c",
                                                                               access="read")]
     accounting["object_permissions"] = accounting["object_permissions"] + [dict(object="Ghost__c", access=["read"])]
+    accounting["system_permissions"] = ["ConvertLead"]
     clear(orgs)
     rc, output, report, _markdown = Rollout(tmp_path, orgs, bad).run()
     assert rc != 0
@@ -97,6 +99,8 @@ def test_names_the_org_lacks_are_refused_before_the_first_write(orgs, tmp_path):
                          "accounting (permission_set_groups): no permission set group named 'No_Such_Group'",
                          "accounting (permission set Accounting_Integration): no field named 'Invoice__c.No_Such_Field__c'",
                          "accounting (permission set Accounting_Integration): no object named 'Ghost__c'",
+                         "accounting (permission set Accounting_Integration): unknown system permission 'ConvertLead' "
+                         "(did you mean ConvertLeads, ImportLeads?)",
                          "Nothing was changed in this org."):
             assert expected in message, (expected, message)
         assert writes(orgs, org) == 0, orgs.requests(org)

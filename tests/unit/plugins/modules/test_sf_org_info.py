@@ -75,6 +75,8 @@ DESCRIBES = dict(
     Account=describe("Account", "Industry", "NoPermissions", "FormulaScore"),
     Lead=describe("Lead", "Email"),
     User=describe("User", "Email"),
+    PermissionSet=dict(name="PermissionSet", fields=[dict(name="PermissionsConvertLeads", type="boolean", label="Convert Leads"),
+                                                     dict(name="PermissionsApiEnabled", type="boolean", label="API Enabled")]),
 )
 
 
@@ -126,7 +128,7 @@ class FakeModule:
 
 
 def params(**given):
-    return dict(dict(permission_sets=[], permission_set_groups=[], objects=[], fields=[]), **given)
+    return dict(dict(permission_sets=[], permission_set_groups=[], system_permissions=[], objects=[], fields=[]), **given)
 
 
 def run(answers, **given):
@@ -196,4 +198,14 @@ def test_objects_and_fields_are_described_in_the_same_composite():
                                           "access can be granted"),
         ("field", "Ghost__c.Field__c", "field 'Ghost__c.Field__c': no object named 'Ghost__c'"),
         ("field", "Industry", "field 'Industry' must be written Object.Field, for example Invoice__c.Paid__c"),
+    ]
+
+
+def test_system_permissions_are_checked_against_the_permission_set_describe():
+    result, client = run({}, system_permissions=["convertleads", "PermissionsApiEnabled", "ConvertLead", "NoSuch"])
+    assert len(client.composites) == 1
+    assert [s["describe"] for s in client.composites[0] if "describe" in s] == ["PermissionSet"]
+    assert [(p["kind"], p["name"], p["message"]) for p in result["problems"]] == [
+        ("system_permission", "ConvertLead", "unknown system permission 'ConvertLead' (did you mean ConvertLeads?)"),
+        ("system_permission", "NoSuch", "unknown system permission 'NoSuch'"),
     ]
