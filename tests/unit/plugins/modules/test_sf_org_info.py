@@ -183,6 +183,7 @@ def test_objects_and_fields_are_described_in_the_same_composite():
         dict(field="Account.Industry", access="edit"), dict(field="Lead.Emial", access="read"),
         dict(field="Account.NoPermissions", access="read"), dict(field="Account.FormulaScore", access="edit"),
         dict(field="Account.FormulaScore", access="read"), dict(field="Ghost__c.Field__c", access="read"),
+        dict(field="Ghost__c.Field__c", access="edit"),
         dict(field="Industry", access="read")])
     assert len(client.composites) == 1
     described = [s["describe"] for s in client.composites[0] if "describe" in s]
