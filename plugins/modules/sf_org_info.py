@@ -20,8 +20,9 @@ description:
     writes anything. Permission sets (O(permission_sets)) and permission set groups
     (O(permission_set_groups)) widen the permission set query. Objects and fields of object and
     field permissions (O(objects), O(fields)) add one describe per object and one of
-    C(ObjectPermissions); system permissions (O(system_permissions)) one of C(PermissionSet). Describes are GET subrequests, not queries, so they ride in the same
-    composite request while it holds at most 25 subrequests (one more request per 25 beyond).
+    C(ObjectPermissions); system permissions (O(system_permissions)) one of C(PermissionSet).
+    Describes are GET subrequests, not queries, so they ride in the same composite request while
+    it holds at most 25 subrequests (one more request per 25 beyond).
     Only when a name is not found, one more request reads the names that exist, for a hint.
   - Every name not found is returned in RV(problems); the module does not fail on them, so a
     caller can name them all at once with its own context.
