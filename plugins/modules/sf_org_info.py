@@ -16,7 +16,65 @@ description:
     is a sandbox. The daily API requests left. The seats of every user license and permission set
     license. Whether Multi-Factor Authentication is required for API logins, and through which
     profiles and permission sets. The profiles an integration user can have.
+  - Optionally checks, in the same composite request, names a rollout needs to exist before it
+    writes anything. Permission sets (O(permission_sets)) and permission set groups
+    (O(permission_set_groups)) widen the permission set query. Objects and fields of object and
+    field permissions (O(objects), O(fields)) add one describe per object and one of
+    C(ObjectPermissions); system permissions (O(system_permissions)) one of C(PermissionSet).
+    Describes are GET subrequests, not queries, so they ride in the same composite request while
+    it holds at most 25 subrequests (one more request per 25 beyond).
+    Only when a name is not found, one more request reads the names that exist, for a hint.
+  - Every name not found is returned in RV(problems); the module does not fail on them, so a
+    caller can name them all at once with its own context.
   - Changes nothing.
+options:
+  permission_sets:
+    description:
+      - API names (C(PermissionSet.Name)) of permission sets that must exist, matched without
+        regard to case. Profile-owned sets and the sets behind groups do not count.
+    type: list
+    elements: str
+    default: []
+  permission_set_groups:
+    description:
+      - API names (C(PermissionSetGroup.DeveloperName)) of permission set groups that must exist,
+        matched without regard to case.
+    type: list
+    elements: str
+    default: []
+  system_permissions:
+    description:
+      - System permissions that a permission set must be able to hold (the C(Permissions*) fields of
+        C(PermissionSet)), for example V(ConvertLeads), matched as M(sfops.integration.sf_permission_set)
+        matches them (without regard to case, with or without the C(Permissions) prefix).
+    type: list
+    elements: str
+    default: []
+  objects:
+    description:
+      - API names of objects that must take object permissions (the C(SobjectType) values of
+        C(ObjectPermissions)), for example V(Account) or V(Invoice__c).
+    type: list
+    elements: str
+    default: []
+  fields:
+    description:
+      - Fields that must take field permissions, as M(sfops.integration.sf_permission_set) checks
+        them. The field must exist and be permissionable; edit access needs a field that is not a
+        formula or auto-number field.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      field:
+        description: V(Object.Field), for example V(Account.Industry).
+        type: str
+        required: true
+      access:
+        description: The access the field permission would grant.
+        type: str
+        choices: [read, edit]
+        default: read
 extends_documentation_fragment:
   - sfops.integration.connection
   - sfops.integration.connection.login
@@ -200,6 +258,30 @@ integration_profiles:
     api_only:
       description: Whether the profile has API Only User (C(PermissionsApiUserOnly)).
       type: bool
+problems:
+  description:
+    - What O(permission_sets), O(permission_set_groups), O(objects) and O(fields) asked for and the
+      org does not have, in the order asked. Empty when everything was found or nothing was asked.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: V(permission_set), V(permission_set_group), V(system_permission), V(object) or V(field).
+      type: str
+    name:
+      description: The name as it was given.
+      type: str
+      sample: No_Such_Set
+    message:
+      description: What is wrong, naming the value.
+      type: str
+      sample: "no permission set named 'Marketo' (did you mean Marketo_Integration?)"
+  sample: []
+change:
+  description: The change record; its action is always V(none).
+  returned: success
+  type: dict
 api_requests:
   description: HTTP requests sent to Salesforce, logins included.
   returned: always
@@ -207,9 +289,15 @@ api_requests:
   sample: 3
 """
 
+import re
+
+from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
-from ansible_collections.sfops.integration.plugins.module_utils.org import is_integration_profile, seats
-from ansible_collections.sfops.integration.plugins.module_utils.permissions import ADMIN_PROFILE_PERMISSIONS, PERMISSION_PREFIX
+from ansible_collections.sfops.integration.plugins.module_utils.org import (
+    did_you_mean, is_integration_profile, picklist_values, seats, unknown_message)
+from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
+    ADMIN_PROFILE_PERMISSIONS, PERMISSION_PREFIX, SystemPermissionCatalogue)
+from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
 
 # Five queries: the most one composite request may carry.
 QUERIES = dict(
@@ -223,15 +311,160 @@ QUERIES = dict(
     mfa_permission_sets="SELECT Id, Name FROM PermissionSet "
                         "WHERE PermissionsTwoFactorApi = true AND IsOwnedByProfile = false ORDER BY Name",
 )
+# With names to check, the permission set query also finds them (a sixth query would not fit the composite):
+# every group has an aggregate PermissionSet whose PermissionSetGroupId is the group (Object Reference,
+# PermissionSet), so one query over PermissionSet finds sets and groups.
+NAMED_SETS_QUERY = ("SELECT Id, Name, PermissionsTwoFactorApi, PermissionSetGroupId, PermissionSetGroup.DeveloperName "
+                    "FROM PermissionSet WHERE IsOwnedByProfile = false AND (PermissionsTwoFactorApi = true%s) ORDER BY Name")
+NAMED_SET_FILTER = " OR (PermissionSetGroupId = null AND Name IN {sets})"
+NAMED_GROUP_FILTER = " OR PermissionSetGroup.DeveloperName IN {groups}"
+# Only read when a set or group is missing, to name the closest ones.
+HINT_QUERIES = dict(
+    permission_set="SELECT Name FROM PermissionSet WHERE IsOwnedByProfile = false AND PermissionSetGroupId = null",
+    permission_set_group="SELECT DeveloperName FROM PermissionSetGroup",
+)
+API_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+KIND_WORDS = dict(permission_set="permission set", permission_set_group="permission set group")
 
 
-def read_org_facts(client):
-    """Run the five queries in one composite request and /limits in a second one."""
-    responses = client.read([client.composite_query(ref, text) for ref, text in QUERIES.items()])
+def queries(params):
+    """The five queries; the permission set one widened to the names to check, if any (SOQL has no empty IN ())."""
+    sets, groups = params.get("permission_sets") or [], params.get("permission_set_groups") or []
+    if not (sets or groups):
+        return QUERIES
+    filters = (NAMED_SET_FILTER if sets else "") + (NAMED_GROUP_FILTER if groups else "")
+    return dict(QUERIES, mfa_permission_sets=soql(NAMED_SETS_QUERY % filters, sets=sets, groups=groups))
+
+
+def named_objects(params):
+    """Distinct object names (as typed) of O(objects) and O(fields), in the order given."""
+    names = [name.strip() for name in params.get("objects") or []]
+    names += [item["field"].strip().partition(".")[0] for item in params.get("fields") or [] if "." in item["field"]]
+    seen, out = set(), []
+    for name in names:
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            out.append(name)
+    return out
+
+
+def read_org_facts(client, params=None):
+    """The five queries and the describes in one composite request (more past 25 subrequests), /limits in another.
+
+    ({ref: rows}, limits, {lower-case object: describe or None when the org has no such object}); the describes
+    of PermissionSet and ObjectPermissions are there when system permissions or objects were asked for.
+    """
+    params = params or {}
+    asked = queries(params)
+    subs = [client.composite_query(ref, text) for ref, text in asked.items()]
+    objects = [name for name in named_objects(params) if API_NAME_RE.match(name)]
+    describe_refs = dict((name.lower(), "describe%d" % index) for index, name in enumerate(objects))
+    if params.get("system_permissions"):
+        subs.append(client.composite_describe("describePermissionSet", "PermissionSet"))
+    if objects:
+        subs.append(client.composite_describe("describeObjectPermissions", "ObjectPermissions"))
+        subs += [client.composite_describe(describe_refs[name.lower()], name) for name in objects]
+    responses = client.read(subs)
     rows = {}
-    for ref in QUERIES:
+    for ref in asked:
         rows[ref] = client.more_records(client.composite_body(responses, ref, action="query", resource=ref))
-    return rows, client.limits()
+    describes = {}
+    if params.get("system_permissions"):
+        describes["permissionset"] = client.composite_body(responses, "describePermissionSet", action="describe",
+                                                           resource="PermissionSet")
+    if objects:
+        describes["objectpermissions"] = client.composite_body(responses, "describeObjectPermissions",
+                                                               action="describe", resource="ObjectPermissions")
+        for name, ref in describe_refs.items():
+            # 404: no such object; any other failure is the org's and raised.
+            missing = (responses.get(ref) or {}).get("httpStatusCode") == 404
+            describes[name] = None if missing else client.composite_body(responses, ref, action="describe", resource=name)
+    return rows, client.limits(), describes
+
+
+def missing_names(params, rows):
+    """[(kind, name as given)] of the sets and groups asked for that the permission set query did not find."""
+    found = dict(permission_set=set(), permission_set_group=set())
+    for row in rows:
+        group = (row.get("PermissionSetGroup") or {}).get("DeveloperName")
+        if group:
+            found["permission_set_group"].add(group.lower())
+        elif not row.get("PermissionSetGroupId"):
+            found["permission_set"].add((row.get("Name") or "").lower())
+    asked = [("permission_set", name) for name in params.get("permission_sets") or []]
+    asked += [("permission_set_group", name) for name in params.get("permission_set_groups") or []]
+    return [(kind, name) for kind, name in asked if name.strip().lower() not in found[kind]]
+
+
+def name_problems(client, missing):
+    """A problem per missing set or group, with the closest names the org has (one more read, only now)."""
+    if not missing:
+        return []
+    kinds = sorted(set(kind for kind, _name in missing))
+    responses = client.read([client.composite_query(kind, HINT_QUERIES[kind]) for kind in kinds])
+    candidates = dict((kind, [r.get("Name") or r.get("DeveloperName") for r in client.composite_records(responses, kind)])
+                      for kind in kinds)
+    return [dict(kind=kind, name=name, message="no %s named '%s'%s" % (KIND_WORDS[kind], name,
+                                                                       did_you_mean(name, candidates[kind])))
+            for kind, name in missing]
+
+
+def object_problem(typed, describes):
+    """(canonical object name or None, problem message or None) of one object name as given."""
+    text = typed.strip()
+    permissionable = picklist_values(describes.get("objectpermissions"), "SobjectType")
+    describe = describes.get(text.lower()) if API_NAME_RE.match(text) else None
+    if describe is None:
+        valid = permissionable or []
+        return None, "no object named '%s'%s" % (typed, did_you_mean(text, valid))
+    name = describe.get("name") or text
+    if permissionable is not None and name.lower() not in set(v.lower() for v in permissionable):
+        return None, "object '%s' takes no object or field permissions in Salesforce" % typed
+    return name, None
+
+
+def field_problem(item, describes):
+    """The problem with one field permission ({field, access}), or None: as sf_permission_set checks it."""
+    typed = item["field"]
+    object_part, dot, field_part = typed.strip().partition(".")
+    if not dot or not field_part:
+        return "field '%s' must be written Object.Field, for example Invoice__c.Paid__c" % typed
+    sobject, problem = object_problem(object_part, describes)
+    if problem:
+        return "field '%s': %s" % (typed, problem)
+    fields = describes[object_part.strip().lower()].get("fields") or []
+    by_lower = dict((f["name"].lower(), f) for f in fields)
+    # Contact.Account means Contact.AccountId, as in sf_permission_set.
+    field = by_lower.get(field_part.lower()) or by_lower.get(field_part.lower() + "id")
+    if field is None:
+        candidates = ["%s.%s" % (sobject, f["name"]) for f in fields if f.get("permissionable")]
+        return "no field named '%s'%s" % (typed, did_you_mean(typed.strip(), candidates))
+    name = "%s.%s" % (sobject, field["name"])
+    if not field.get("permissionable"):
+        return ("field %s takes no field permissions in Salesforce (system, required or master-detail fields are "
+                "always visible)" % name)
+    if (item.get("access") or "read") == "edit" and (field.get("calculated") or field.get("autoNumber")):
+        return "field %s is a formula or auto-number field: only read access can be granted" % name
+    return None
+
+
+def schema_problems(params, describes):
+    """A problem per system permission, object or field asked for that a permission set cannot hold, in the order given."""
+    problems = []
+    if params.get("system_permissions"):
+        catalogue = SystemPermissionCatalogue(describes["permissionset"])
+        for name in catalogue.resolve(params["system_permissions"])[1]:
+            problems.append(dict(kind="system_permission", name=name,
+                                 message=unknown_message("system permission", [name], catalogue.names)))
+    for typed in params.get("objects") or []:
+        message = object_problem(typed, describes)[1]
+        if message:
+            problems.append(dict(kind="object", name=typed, message=message))
+    for item in params.get("fields") or []:
+        message = field_problem(item, describes)
+        if message:
+            problems.append(dict(kind="field", name=item["field"], message=message))
+    return problems
 
 
 def summarise(rows, limits):
@@ -249,7 +482,8 @@ def summarise(rows, limits):
         for p in rows["profiles"] if is_integration_profile(p, license_names.get(p.get("UserLicenseId")))
     ]
     mfa_profiles = [p.get("Name") for p in rows["profiles"] if p.get("PermissionsTwoFactorApi")]
-    mfa_sets = [s.get("Name") for s in rows["mfa_permission_sets"]]
+    # The widened query (names to check) also returns sets without the permission.
+    mfa_sets = [s.get("Name") for s in rows["mfa_permission_sets"] if s.get("PermissionsTwoFactorApi", True)]
     daily = (limits or {}).get("DailyApiRequests") or {}
     return dict(
         org=dict(id=org.get("Id"), name=org.get("Name"), edition=org.get("OrganizationType"),
@@ -264,12 +498,30 @@ def summarise(rows, limits):
 
 
 def run(module):
-    rows, limits = read_org_facts(module.client)
-    return summarise(rows, limits)
+    params = module.params
+    rows, limits, describes = read_org_facts(module.client, params)
+    result = summarise(rows, limits)
+    problems = (name_problems(module.client, missing_names(params, rows["mfa_permission_sets"]))
+                + schema_problems(params, describes))
+    # Once each: a field asked for with read and with edit access is one problem when it does not exist.
+    result["problems"] = [p for index, p in enumerate(problems) if p not in problems[:index]]
+    return module.finish(change_record("org", result["org"]["name"], NO_CHANGE), {}, {}, **result)
+
+
+ARGUMENT_SPEC = dict(
+    permission_sets=dict(type="list", elements="str", default=[]),
+    permission_set_groups=dict(type="list", elements="str", default=[]),
+    system_permissions=dict(type="list", elements="str", default=[]),
+    objects=dict(type="list", elements="str", default=[]),
+    fields=dict(type="list", elements="dict", default=[], options=dict(
+        field=dict(type="str", required=True),
+        access=dict(type="str", choices=["read", "edit"], default="read"),
+    )),
+)
 
 
 def main():
-    SalesforceModule(argument_spec={}, supports_check_mode=True).run(run)
+    SalesforceModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True).run(run)
 
 
 if __name__ == "__main__":

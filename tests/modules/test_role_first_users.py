@@ -15,7 +15,7 @@ import yaml
 
 from collection_path import COLLECTIONS
 from harness import own_emulator
-from test_role_integration_users import INTEGRATIONS, Rollout, by_org, writes
+from test_role_integration_users import INTEGRATIONS, OrgApi, Rollout, by_org, writes
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,55 @@ def test_input_errors_are_found_before_any_login(orgs, tmp_path):
                      "sf_integration_custom_profile.system_permissions: ApiUserOnly is missing"):
         assert expected in output, (expected, output[-3000:])
     assert no_requests(orgs)
+
+
+def test_a_custom_profile_without_system_permissions_is_refused_before_any_login(orgs, tmp_path):
+    clear(orgs)
+    rc, output, _report, _markdown = Rollout(tmp_path, orgs, integrations()).run(extra=dict(
+        sf_integration_custom_profile=dict(name="Integration Only")))
+    assert rc != 0
+    assert "sf_integration_custom_profile.system_permissions: ApiUserOnly is missing" in output, output[-3000:]
+    assert no_requests(orgs)
+
+
+def test_a_file_with_a_certificate_header_but_no_certificate_is_refused_before_any_login(orgs, tmp_path):
+    certificate = tmp_path / "broken.crt"
+    certificate.write_text("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
+    clear(orgs)
+    rc, output, _report, _markdown = Rollout(tmp_path, orgs, integrations(oauth=dict(
+        flow="jwt", certificate_file=str(certificate)))).run()
+    assert rc != 0
+    assert "marketo: oauth.certificate_file %s is not a PEM-encoded X.509 certificate" % certificate in output, \
+        output[-3000:]
+    assert no_requests(orgs)
+
+
+def test_names_the_org_lacks_are_refused_before_the_first_write(orgs, tmp_path):
+    """An unknown extra set, group, system permission, object and field (of the second integration's set): all named,
+    nothing written."""
+    bad = integrations()
+    bad[0]["extra_permission_sets"] = ["No_Such_Set"]
+    bad[1]["permission_set_groups"] = ["No_Such_Group"]
+    accounting = bad[1]["permission_sets"][0]
+    accounting["field_permissions"] = accounting["field_permissions"] + [dict(field="Invoice__c.No_Such_Field__c",
+                                                                              access="read")]
+    accounting["object_permissions"] = accounting["object_permissions"] + [dict(object="Ghost__c", access=["read"])]
+    accounting["system_permissions"] = ["ConvertLead"]
+    clear(orgs)
+    rc, output, report, _markdown = Rollout(tmp_path, orgs, bad).run()
+    assert rc != 0
+    for org, record in by_org(report).items():
+        assert record["status"] == "failed", record
+        message = record["failure"]["message"]
+        for expected in ("marketo (extra_permission_sets): no permission set named 'No_Such_Set'",
+                         "accounting (permission_set_groups): no permission set group named 'No_Such_Group'",
+                         "accounting (permission set Accounting_Integration): no field named 'Invoice__c.No_Such_Field__c'",
+                         "accounting (permission set Accounting_Integration): no object named 'Ghost__c'",
+                         "accounting (permission set Accounting_Integration): unknown system permission 'ConvertLead' "
+                         "(did you mean ConvertLeads, ImportLeads?)",
+                         "Nothing was changed in this org."):
+            assert expected in message, (expected, message)
+        assert writes(orgs, org) == 0, orgs.requests(org)
 
 
 def test_a_new_user_without_last_name_is_refused_before_the_first_write(orgs, tmp_path):
@@ -114,3 +163,28 @@ def test_the_role_used_alone_fails_the_failed_org(orgs, tmp_path):
     assert "org1" in recap and "failed=0" in recap.split("org2")[0], recap
     assert "failed=1" in recap.split("org2")[1], recap
     assert "No free seat" in proc.stdout, proc.stdout[-3000:]
+
+
+def test_existing_extra_sets_and_groups_pass(orgs, tmp_path):
+    """Names are matched as Salesforce does, without regard to case; sets the run creates count as existing.
+
+    Last in this file: it creates the users of org2, which the tests above need to be new.
+    """
+    api = OrgApi(orgs, "org2")
+    api.write("POST", "sobjects/PermissionSet", Name="Shared_Reporting", Label="Shared Reporting")
+    api.write("POST", "sobjects/PermissionSet", Name="Group_Member", Label="Group Member")
+    api.write("POST", "sobjects/PermissionSetGroup", DeveloperName="Sync_Group", MasterLabel="Sync Group")
+    member = api.one("SELECT Id FROM PermissionSet WHERE Name = 'Group_Member'")["Id"]
+    group = api.one("SELECT Id FROM PermissionSetGroup WHERE DeveloperName = 'Sync_Group'")["Id"]
+    api.write("POST", "sobjects/PermissionSetGroupComponent", PermissionSetGroupId=group, PermissionSetId=member)
+    good = integrations()
+    good[0]["extra_permission_sets"] = ["shared_reporting", "Accounting_Integration"]
+    good[1]["permission_set_groups"] = ["SYNC_GROUP"]
+    rc, output, report, _markdown = Rollout(tmp_path, orgs, good).run(orgs=["org2"])
+    assert rc == 0, output[-3000:]
+    assert by_org(report)["org2"]["status"] != "failed"
+    marketo = api.user("marketo", "org2")["Id"]
+    assert "Shared_Reporting" in api.assigned_sets(marketo)
+    accounting = api.user("accounting", "org2")["Id"]
+    assert api.query("SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = '%s' AND PermissionSetGroupId = '%s'"
+                     % (accounting, group))
