@@ -40,12 +40,12 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sfops.integration.plugins.module_utils.certificates import certificate_facts
+
 
 def certificate_problem(text):
     if not isinstance(text, str):
         raise AnsibleFilterError("certificate_problem expects the text of a certificate file")
-    # The module's own parser, imported here (it loads cryptography), so both refuse the same files.
-    from ansible_collections.sfops.integration.plugins.modules.sf_external_client_app import certificate_facts
     try:
         certificate_facts(text)
     except ValueError as error:

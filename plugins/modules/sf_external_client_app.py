@@ -288,10 +288,10 @@ api_requests:
   sample: 6
 """
 
-import hashlib
 import re
 
 from ansible_collections.sfops.integration.plugins.module_utils import metadata
+from ansible_collections.sfops.integration.plugins.module_utils.certificates import certificate_facts
 from ansible_collections.sfops.integration.plugins.module_utils.change import CREATE, DELETE, NO_CHANGE, UPDATE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, PermissionDeniedError, refuse
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
@@ -357,23 +357,6 @@ def scope_name(value):
         if scope.lower() == key:
             return scope
     return None
-
-
-def certificate_facts(pem):
-    """(subject, sha256 fingerprint, not_after ISO) of a PEM certificate; ValueError when it is not one."""
-    try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives.serialization import Encoding
-    except ImportError:  # pragma: no cover - cryptography comes with pyjwt[crypto], a requirement
-        raise ValueError("the Python library cryptography is needed to read certificates")
-    try:
-        cert = x509.load_pem_x509_certificate(pem.strip().encode())
-    except (ValueError, TypeError):
-        raise ValueError("not a PEM-encoded X.509 certificate")
-    digest = hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
-    not_after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after
-    return dict(subject=cert.subject.rfc4514_string(), fingerprint_sha256=digest,
-                not_after=not_after.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def option_problems(params):
