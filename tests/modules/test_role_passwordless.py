@@ -152,6 +152,6 @@ def test_a_key_file_without_a_key_and_a_file_without_a_certificate_are_refused_b
     assert garbage.read_text() == "not a key\n"
     bad[0]["oauth"] = dict(flow="jwt", generate_key=str(tmp_path / "fresh" / "marketo.key"))
     rc, output, _report, _markdown = Rollout(tmp_path, orgs, bad).run()
-    assert rc != 0 and "holds no PEM certificate" in output and str(not_a_certificate) in output
+    assert rc != 0 and "is not a PEM-encoded X.509 certificate" in output and str(not_a_certificate) in output
     assert all(orgs.requests(org) == [] for org in orgs.orgs)
     assert not (tmp_path / "fresh").exists(), "the check wrote a key"
