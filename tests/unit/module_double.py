@@ -20,11 +20,18 @@ INSTANCE = "https://acme.my.salesforce.com"
 SESSION = dict(access_token="TOKEN", instance_url=INSTANCE)
 
 
-def salesforce_module(argument_spec, client, check_mode=False, **options):
-    """A SalesforceModule with ``options`` (defaults from ``argument_spec``) whose client is ``client``."""
-    with patch_module_args(dict(SESSION, _ansible_check_mode=check_mode, **options)):
-        module = SalesforceModule(argument_spec=argument_spec, supports_check_mode=True)
+def salesforce_module(argument_spec, client, check_mode=False, connection=True, **options):
+    """A SalesforceModule with ``options`` (defaults from ``argument_spec``) whose client is ``client``.
+
+    ``connection=False`` is a module that talks to no org (no connection options, no client).
+    ``module.warnings`` lists what the module warned, in order: kept there rather than in Ansible's
+    process-wide list, so that one test never sees another's warnings.
+    """
+    with patch_module_args(dict(SESSION if connection else {}, _ansible_check_mode=check_mode, **options)):
+        module = SalesforceModule(argument_spec=argument_spec, supports_check_mode=True, connection=connection)
     module._client = client
+    module.warnings = []
+    module.ansible.warn = module.warnings.append
     return module
 
 
