@@ -1,8 +1,8 @@
 """A module's run() without Ansible's process and without an org: the real SalesforceModule and SalesforceClient.
 
 salesforce_module() is the real SalesforceModule with the module's own argument spec and the test's options:
-its ``refuse``, ``finish`` (the change record, ``changed`` and the diff) and ``warn`` are the real ones. Only
-what the client talks to is the test's (recording_client()): the client's own request shapes, batching, check
+its ``refuse`` and ``finish`` (the change record, ``changed`` and the diff) are the real ones, what it warns is
+kept in ``module.warnings``. Only what the client talks to is the test's (recording_client()): the client's own request shapes, batching, check
 mode and error mapping run as they do against an org, so that a plan is tested as the module runs it, in check
 mode and not. Nothing is sent anywhere.
 """
@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ansible_core_compat import patch_module_args
 
-from ansible_collections.sfops.integration.plugins.module_utils import connection
 from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
+from ansible_collections.sfops.integration.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 
 INSTANCE = "https://acme.my.salesforce.com"
@@ -24,8 +24,8 @@ def salesforce_module(argument_spec, client, check_mode=False, connection=True, 
     """A SalesforceModule with ``options`` (defaults from ``argument_spec``) whose client is ``client``.
 
     ``connection=False`` is a module that talks to no org (no connection options, no client).
-    ``module.warnings`` lists what the module warned, in order: kept there rather than in Ansible's
-    process-wide list, so that one test never sees another's warnings.
+    ``module.warnings`` lists what the module warned (SalesforceModule.warn), in order: kept there rather
+    than in Ansible's process-wide list, so that one test never sees another's warnings.
     """
     with patch_module_args(dict(SESSION if connection else {}, _ansible_check_mode=check_mode, **options)):
         module = SalesforceModule(argument_spec=argument_spec, supports_check_mode=True, connection=connection)
@@ -179,7 +179,7 @@ def recording_client(check_mode=False, components=None, answer=None, **bodies):
     ``client.sent`` lists the subrequests of each composite request sent (a one-record write is a list of one).
     ``answer(subrequest)``, when given, gives the (status, body) of each composite subrequest, e.g. a refusal.
     """
-    params = dict((name, None) for name in connection.CONNECTION_ARGUMENT_SPEC)
+    params = dict((name, None) for name in CONNECTION_ARGUMENT_SPEC)
     params.update(api_version="62.0", timeout=5, max_retries=0, retry_backoff=0.0, **SESSION)
     client = SalesforceClient(params, read_only=check_mode)
     client._rest = SalesforceAnswers(bodies, client.counter, answer)
