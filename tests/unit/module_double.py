@@ -2,9 +2,9 @@
 
 salesforce_module() is the real SalesforceModule with the module's own argument spec and the test's options:
 its ``refuse`` and ``finish`` (the change record, ``changed`` and the diff) are the real ones, what it warns is
-kept in ``module.warnings``. Only what the client talks to is the test's (recording_client()): the client's own request shapes, batching, check
-mode and error mapping run as they do against an org, so that a plan is tested as the module runs it, in check
-mode and not. Nothing is sent anywhere.
+kept in ``module.warnings``. Only what the client talks to is the test's (recording_client()): the client's own
+request shapes, batching, check mode and error mapping run as they do against an org, so that a plan is tested
+as the module runs it, in check mode and not. Nothing is sent anywhere.
 """
 from __future__ import annotations
 
