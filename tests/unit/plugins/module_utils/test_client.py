@@ -8,7 +8,7 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from module_stubs import StubClient, soql_of
+from module_double import recording_client, soql_of
 
 from ansible_collections.sfops.integration.plugins.module_utils import client as client_mod
 from ansible_collections.sfops.integration.plugins.module_utils import connection, errors
@@ -426,10 +426,12 @@ class TestReadRecords:
     """read_records: queries and other reads in as few composite requests as the limits allow; refusals named together."""
 
     QUERIES = dict(("q%d" % i, "SELECT Id FROM User LIMIT %d" % (i + 1)) for i in range(7))
+    NEXT = "/services/data/v62.0/query/01gNEXT-2000"
 
-    @staticmethod
-    def client(refused=None, more=False):
+    @classmethod
+    def client(cls, refused=None, more=False):
         refused = refused or {}
+        later = {cls.NEXT: dict(done=True, records=[dict(Id="later")])}  # the page nextRecordsUrl points at
 
         def answer(sub):
             ref = sub["referenceId"]
@@ -438,19 +440,19 @@ class TestReadRecords:
                 return status, [dict(errorCode=code, message="refused")]
             if soql_of(sub) is None:
                 return 200, dict(name=ref)
-            return 200, dict(done=not more, records=[dict(Id=ref)], nextRecordsUrl="/next" if more else None)
-        return StubClient(answer)
+            return 200, dict(done=not more, records=[dict(Id=ref)], nextRecordsUrl=cls.NEXT if more else None)
+        return recording_client(answer=answer, **later)
 
     def test_queries_and_describes_in_two_composite_requests(self):
         client = self.client()
         found = client.read_records(self.QUERIES, [client.composite_describe("d", "User")])
-        assert [len(group) for group in client.composites] == [5, 3]  # at most five queries a request, in order
+        assert [len(group) for group in client.sent] == [5, 3]  # at most five queries a request, in order
         assert found["q6"] == [dict(Id="q6")] and found["d"] == dict(name="d") and list(found)[:7] == list(self.QUERIES)
 
     def test_later_pages_are_fetched(self):
         client = self.client(more=True)
-        client.call = lambda func, **kwargs: dict(done=True, records=[dict(Id="later")])  # the nextRecordsUrl request
         assert client.read_records(dict(q="SELECT Id FROM User")) == dict(q=[dict(Id="q"), dict(Id="later")])
+        assert len(client.sent) == 1 and client.api_requests == 2  # the composite request, then the later page
 
     def test_every_read_refused_for_lack_of_access_is_named_at_once(self):
         client = self.client(refused=dict(q1=(403, "INSUFFICIENT_ACCESS"), q4=(400, "INVALID_TYPE"),

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from module_stubs import StubClient, fake_module, page
+from module_double import page, recording_client, salesforce_module
 
 from ansible_collections.sfops.integration.plugins.module_utils.errors import ApiError, PermissionDeniedError
 from ansible_collections.sfops.integration.plugins.modules import sf_integration_audit as audit
@@ -123,13 +123,13 @@ def org_client(data=None, failing=()):
         if ref in failing:
             return 403 if failing[ref].startswith("INSUFFICIENT") else 400, [dict(errorCode=failing[ref], message="no")]
         return 200, page((data or {}).get(ref, [dict(ref=ref)]))
-    return StubClient(answer)
+    return recording_client(answer=answer)
 
 
 def test_read_org_is_two_composite_requests():
     client = org_client()
     data = audit.read_org(client, 30)
-    assert len(client.composites) == 2 and [len(c) for c in client.composites] == [5, 2]  # five queries a request
+    assert len(client.sent) == 2 and [len(c) for c in client.sent] == [5, 2]  # five queries a request
     assert set(data) == {"users", "assignments", "logins", "setup_changes", "organization", "user_licenses",
                          "permission_set_licenses"}
     assert data["logins"] == [dict(ref="logins")]
@@ -153,7 +153,7 @@ def test_another_failed_query_is_not_taken_for_missing_access():
 
 def test_the_change_record_says_nothing_changes():
     data = rows([user_row("m", "m@x.com")])
-    module = fake_module(params(), org_client(data))
+    module = salesforce_module(audit.ARGUMENT_SPEC, org_client(data), **params())
     result = audit.run(module)
     assert result["changed"] is False and result["org"]["name"] == "Acme"
     assert result["change"] == dict(kind="integration_audit", name="Acme", action="none", details=[], added=0, removed=0,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from module_stubs import StubClient, fake_module, page, soql_of
+from module_double import page, recording_client, salesforce_module, soql_of
 
 from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError, PermissionDeniedError
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import SystemPermissionCatalogue
@@ -143,21 +143,21 @@ def export_client(answers, refused=(), describe_fields=("PermissionsApiEnabled",
         if soql_of(sub) is None:
             return 200, dict(fields=[dict(name=name, type="boolean") for name in describe_fields])
         return 200, page(answers.get(ref, []))
-    return StubClient(answer)
+    return recording_client(answer=answer)
 
 
 def queries_sent(client, index):
-    return dict((sub["referenceId"], soql_of(sub)) for sub in client.composites[index])
+    return dict((sub["referenceId"], soql_of(sub)) for sub in client.sent[index])
 
 
 def test_reads_one_composite_without_users_and_two_with():
     empty = export_client(dict(organization=[dict(Id="00D1", Name="Acme")]))
     export.read_org(empty)
-    assert len(empty.composites) == 1
+    assert len(empty.sent) == 1
     client = export_client(dict(users=[user("005A", "a@acme.example", sets=["0PS1"], groups=["0PG1"])],
                                 api_only_users=[user("005A", "a@acme.example", sets=["0PS1"], groups=["0PG1"])]))
     data, _catalogue = export.read_org(client)
-    assert len(client.composites) == 2 and len(data["users"]) == 1  # found by both queries, once
+    assert len(client.sent) == 2 and len(data["users"]) == 1  # found by both queries, once
     second = queries_sent(client, 1)
     assert sorted(second) == ["groups", "licenses", "sets", "user_licenses"]
     assert "Id IN ('0PS1')" in second["sets"] and "PermissionsApiEnabled" in second["sets"]
@@ -181,7 +181,7 @@ def test_a_real_org_s_hundreds_of_permissions_are_read_in_short_queries_and_merg
         sets2=[dict(Id="0PS1", **{last: True})]), describe_fields=MANY_FIELDS)
     data, _catalogue = export.read_org(client)
     second = queries_sent(client, 1)
-    assert len(client.composites) == 2 and sorted(ref for ref in second if ref.startswith("sets")) == ["sets", "sets1", "sets2"]
+    assert len(client.sent) == 2 and sorted(ref for ref in second if ref.startswith("sets")) == ["sets", "sets1", "sets2"]
     assert all(len(text) < FIELDS_PER_QUERY + 1000 for text in second.values())  # field names plus the query's frame
     [merged] = data["sets"]
     assert merged[first] is True and merged[last] is True and merged["Name"] == "Sync"
@@ -190,7 +190,7 @@ def test_a_real_org_s_hundreds_of_permissions_are_read_in_short_queries_and_merg
 
 def test_the_change_record_says_nothing_changes():
     client = export_client(dict(users=[user("005A", "a@acme.example")], organization=[dict(Id="00D1", Name="Acme")]))
-    result = export.run(fake_module(dict(mfa_waiver_permission_set="Integration_MFA_Waiver"), client))
+    result = export.run(salesforce_module(export.ARGUMENT_SPEC, client))
     assert result["changed"] is False and result["org"]["name"] == "Acme"
     assert result["change"] == dict(kind="integration_export", name="Acme", action="none", details=[], added=0, removed=0,
                                     attributes=[])
@@ -200,5 +200,5 @@ def test_the_change_record_says_nothing_changes():
 def test_a_bad_option_is_refused_before_any_request():
     client = export_client({})
     with pytest.raises(InputError, match="mfa_waiver_permission_set must name a permission set"):
-        export.run(fake_module(dict(mfa_waiver_permission_set=" "), client))
-    assert client.composites == []
+        export.run(salesforce_module(export.ARGUMENT_SPEC, client, mfa_waiver_permission_set=" "))
+    assert client.sent == [] and client.api_requests == 0

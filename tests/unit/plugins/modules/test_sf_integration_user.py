@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from module_double import recording_client, salesforce_module, same_record
+import requests
+from module_double import page, recording_client, salesforce_module, same_record
 
-from ansible_collections.sfops.integration.plugins.module_utils import connection
-from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
 from ansible_collections.sfops.integration.plugins.module_utils.errors import (
     ApiError,
     DuplicateError,
@@ -59,28 +58,6 @@ def existing_user(**overrides):
 
 def facts(user=None, profiles=(INTEGRATION, ADMIN, PLAIN)):
     return mod.OrgFacts(user, list(profiles), list(ROLES), DESCRIBE)
-
-
-class AnswerRest:
-    """The REST API of FakeClient: every composite request gets the test's subresponses."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def restful(self, path, params=None, method="GET", json=None):
-        return dict(compositeResponse=list((self.client.answers or {}).values()))
-
-
-class FakeClient(SalesforceClient):
-    """The real client (request shapes, failures, retries); composite answers are the test's, nothing is sent."""
-
-    def __init__(self, answers=None):
-        params = dict((name, None) for name in connection.CONNECTION_ARGUMENT_SPEC)
-        params.update(api_version="62.0", timeout=5, max_retries=0, retry_backoff=0.0, access_token="TOKEN",
-                      instance_url="https://acme.my.salesforce.com")
-        super().__init__(params)
-        self.answers = answers
-        self._rest = AnswerRest(self)
 
 
 # ---- defaults -------------------------------------------------------------------------------------------
@@ -214,7 +191,7 @@ def test_empty_role_removes_it():
     user = existing_user(UserRoleId="00EINT", UserRole=dict(Name="Integration"))
     plan = mod.plan_present(params(role=""), facts(user))[0]
     assert plan.update == dict(UserRoleId="")
-    assert mod.write_subrequests(FakeClient(), plan)[0]["body"] == dict(UserRoleId=None)
+    assert mod.write_subrequests(recording_client(), plan)[0]["body"] == dict(UserRoleId=None)
 
 
 def test_password_always_is_set_on_every_run():
@@ -259,7 +236,7 @@ def test_diff_views_name_every_managed_field():
 
 def test_create_writes_user_password_and_freeze_in_one_composite():
     plan = mod.plan_present(params(password="S3cretPass", frozen=True), facts())[0]
-    subs = mod.write_subrequests(FakeClient(), plan)
+    subs = mod.write_subrequests(recording_client(), plan)
     assert [(s["method"], s["referenceId"]) for s in subs] == [
         ("POST", "user"), ("POST", "password"), ("GET", "login"), ("PATCH", "freeze")]
     assert subs[1]["url"].endswith("/sobjects/User/@{user.id}/password")
@@ -268,17 +245,20 @@ def test_create_writes_user_password_and_freeze_in_one_composite():
 
 
 def test_the_failing_subrequest_is_reported_not_the_halted_ones():
-    plan = mod.plan_present(params(password="S3cretPass", update_password="always"), facts(existing_user()))[0]
+    options = params(password="S3cretPass", update_password="always", title="Integration")
+    plan = mod.plan_present(options, facts(existing_user()))[0]
     halted = [dict(errorCode="PROCESSING_HALTED", message="The transaction was rolled back")]
     refused = [dict(errorCode="INVALID_NEW_PASSWORD", message="Your password must have a mix of letters and numbers.")]
-    client = FakeClient(dict(password=dict(referenceId="password", httpStatusCode=400, body=refused),
-                             other=dict(referenceId="other", httpStatusCode=400, body=halted)))
+    answers = dict(password=(400, refused))
+    client = recording_client(answer=lambda sub: answers.get(sub["referenceId"], (400, halted)))
     with pytest.raises(ApiError) as caught:
-        mod.apply(client, plan, params(password="S3cretPass"))
+        mod.apply(client, plan, options)
+    assert [sub["referenceId"] for sub in client.sent[0]] == ["user", "password"]  # the user's update was halted
     assert caught.value.message.startswith("password: Salesforce refused to set the password of User "
                                            "'marketo.integration@acme.com' (HTTP 400): INVALID_NEW_PASSWORD")
-    client.answers = dict(password=dict(referenceId="password", httpStatusCode=204, body=None))
-    assert mod.apply(client, plan, params(password="S3cretPass")) == "005USER"  # no failure
+    assert "PROCESSING_HALTED" not in caught.value.message
+    answers.update(password=(204, None), user=(204, None))
+    assert mod.apply(client, plan, options) == "005USER"  # no failure
 
 
 @pytest.mark.parametrize("code, field, text, words", [
@@ -309,53 +289,38 @@ def test_other_field_errors_name_the_option():
 # ---- a create whose answer was lost ------------------------------------------------------------------------
 
 
-class DroppingClient(FakeClient):
-    """Reads answer from ``self.user``; the first write is carried out but its answer is lost."""
+def dropping_client():
+    """A client whose first write is carried out by the org but whose answer is lost: the connection drops."""
+    client = recording_client(user=page([]), profiles=page([INTEGRATION]), roles=page(ROLES), describe=DESCRIBE)
+    client.connect()  # the session (an access token: no request) a dropped connection is reported against
+    rest, restful = client._rest, client._rest.restful
 
-    def __init__(self):
-        super().__init__()
-        self.user = None
-        self.writes = []
-
-    def composite(self, subrequests, all_or_none=False, find_existing=None, check=None):
-        if all(sub["method"] == "GET" for sub in subrequests):
-            records = dict(user=[self.user] if self.user else [], profiles=[INTEGRATION], roles=ROLES)
-            answer = dict((sub["referenceId"], dict(records=records.get(sub["referenceId"], []))) for sub in subrequests)
-            answer["describe"] = DESCRIBE
-            return dict((ref, dict(httpStatusCode=200, body=body)) for ref, body in answer.items())
-        self.writes.append(subrequests)
-        if len(self.writes) == 1:
-            self.user = existing_user(**dict(subrequests[0]["body"], Id="005NEW"))
-            assert find_existing() == self.user  # what SalesforceClient.call returns after the drop
-            return {}
-        return dict((sub["referenceId"], dict(httpStatusCode=204, body=None)) for sub in subrequests)
-
-    def query_one(self, _soql_text):
-        return self.user
-
-
-class FakeModule:
-    check_mode = False
-
-    def __init__(self, client, **overrides):
-        self.client = client
-        self.params = params(**overrides)
-
-    def warn(self, message):
-        raise AssertionError(message)
-
-    def finish(self, changed, before, after, **result):
-        return dict(result, changed=changed, diff=dict(before=before, after=after))
+    def first_write_lost(path, params=None, method="GET", json=None):
+        answer = restful(path, params=params, method=method, json=json)
+        if path == "composite" and not client.writes and any(sub["method"] != "GET" for sub in json["compositeRequest"]):
+            client.writes.append(json["compositeRequest"])
+            created = page([existing_user(**dict(json["compositeRequest"][0]["body"], Id="005NEW"))])
+            rest.bodies["user"] = created  # the org has the user now; the re-reads find it
+            rest.query = lambda soql_text, include_deleted=False: created
+            raise requests.exceptions.ConnectionError("Connection reset by peer")
+        return answer
+    rest.restful = first_write_lost
+    client.writes = []
+    return client
 
 
 def test_a_create_whose_answer_was_lost_is_finished_with_its_password():
-    client = DroppingClient()
-    result = mod.run(FakeModule(client, password="S3cretPass"))
+    client = dropping_client()
+    options = dict((name, value) for name, value in params(password="S3cretPass").items() if value is not None)
+    module = salesforce_module(mod.ARGUMENT_SPEC, client, **options)
+    result = mod.run(module)
     assert result["created"] is True and result["password_set"] is True and result["user"]["id"] == "005NEW"
-    first, second = client.writes
+    assert module.warnings == []
+    [first] = client.writes
+    second = [request for request in client.sent if any(sub["method"] != "GET" for sub in request)][1:]
     assert [sub["referenceId"] for sub in first] == ["user", "password"]
-    assert second == [dict(method="POST", referenceId="password", body=dict(NewPassword="S3cretPass"),
-                           url="/services/data/v62.0/sobjects/User/005NEW/password")]
+    assert second == [[dict(method="POST", referenceId="password", body=dict(NewPassword="S3cretPass"),
+                            url="/services/data/v62.0/sobjects/User/005NEW/password")]]
 
 
 # ---- the change record, from the module's own run ----------------------------------------------------------

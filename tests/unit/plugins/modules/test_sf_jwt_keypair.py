@@ -5,7 +5,6 @@ import datetime
 import json
 import os
 import stat
-from types import SimpleNamespace
 
 import jwt
 import pytest
@@ -14,9 +13,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
+from module_double import salesforce_module
 
-from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError, refuse
-from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
+from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
 from ansible_collections.sfops.integration.plugins.modules import sf_jwt_keypair as kp
 
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -50,13 +49,9 @@ def params(key_path, **given):
     return values
 
 
-def fake_module(check_mode=False, **given):
-    """What run() uses of SalesforceModule: params, check mode, warn, and the base's own refuse and finish."""
-    warnings = []
-    module = SimpleNamespace(params=given, check_mode=check_mode, warn=warnings.append, warnings=warnings, _client=None,
-                             refuse=refuse)
-    module.finish = lambda *args, **result: SalesforceModule.finish(module, *args, **result)
-    return module
+def keypair_module(check_mode=False, **given):
+    """The real SalesforceModule of sf_jwt_keypair (no org, no client) with the options ``given``."""
+    return salesforce_module(kp.ARGUMENT_SPEC, None, check_mode, connection=False, **given)
 
 
 def certificate(private_key, common_name="marketo", not_after=NOW + 700 * DAY):
@@ -283,7 +278,7 @@ def test_the_key_signs_a_jwt_the_certificate_verifies(key):
 # ---- run(): files on disk ------------------------------------------------------------------------------
 
 def run(key_path, check_mode=False, now=NOW, **given):
-    module = fake_module(check_mode, **params(key_path, **given))
+    module = keypair_module(check_mode, **params(key_path, **given))
     return kp.run(module, now=now), module.warnings
 
 
@@ -487,7 +482,7 @@ def test_a_key_another_org_wrote_a_moment_earlier_is_adopted(tmp_path, monkeypat
         return real_write_atomic(path, data, mode, overwrite)
 
     monkeypatch.setattr(kp, "write_atomic", the_other_org_wins)
-    result = kp.run(fake_module(**params(key_path)))
+    result = kp.run(keypair_module(**params(key_path)))
     assert key_path.read_bytes() == other_pem
     cert = x509.load_pem_x509_certificate(result["certificate"].encode())
     assert kp.public_key_bytes(cert.public_key()) == kp.public_key_bytes(other.public_key())

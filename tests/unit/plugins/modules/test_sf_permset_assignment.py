@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from module_double import recording_client, salesforce_module, same_record
+from module_double import page, recording_client, salesforce_module, same_record, soql_of
 
-from ansible_collections.sfops.integration.plugins.module_utils import assignments, connection
-from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
+from ansible_collections.sfops.integration.plugins.module_utils import assignments
 from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError
 from ansible_collections.sfops.integration.plugins.modules import sf_permset_assignment as module
 
@@ -216,27 +215,18 @@ def test_wait_for_groups_stops_on_failed():
         module.wait_for_groups(FakeClient(["Failed"]), slow_group(), 60, sleep=clock.sleep, clock=clock)
 
 
-class WriteClient(SalesforceClient):
-    """The real client's collections handling over canned SaveResults; nothing is sent."""
-
-    def __init__(self, results):
-        params = dict((name, None) for name in connection.CONNECTION_ARGUMENT_SPEC)
-        params.update(api_version="62.0", timeout=5, max_retries=0, retry_backoff=0.0, access_token="TOKEN",
-                      instance_url="https://acme.my.salesforce.com")
-        super().__init__(params)
-        self.results = results
-
-    def call(self, func, **context):
-        if self.results is None:
-            return super().call(func, **context)
-        return self.results
+def write_client(results):
+    """The real client's collections handling over canned SaveResults: every request is answered ``results``."""
+    client = recording_client()
+    client._rest.restful = lambda path, params=None, method="GET", json=None: results
+    return client
 
 
 def test_write_failures_name_the_set_and_the_user():
     rolled_back = dict(statusCode="ALL_OR_NONE_OPERATION_ROLLED_BACK", message="rolled back")
     refused = dict(statusCode="FIELD_INTEGRITY_EXCEPTION",
                    message="The user license doesn't allow the permission: Read Account")
-    client = WriteClient([dict(success=False, errors=[rolled_back]), dict(success=False, errors=[refused])])
+    client = write_client([dict(success=False, errors=[rolled_back]), dict(success=False, errors=[refused])])
     user = dict(id="005U", username="int@acme.test")
     additions = [(module.assignment_record(user, dict(id=i), "PermissionSetId"), "permission set '%s'" % name)
                  for i, name in (("0PS1", "A"), ("0PS2", "B"))]
@@ -253,29 +243,20 @@ def test_write_failures_name_the_set_and_the_user():
 def test_successful_writes_raise_nothing_and_are_noted():
     done = []
     user = dict(id="005U", username="int@acme.test")
-    module.create(WriteClient([dict(success=True, errors=[])]), user,
+    module.create(write_client([dict(success=True, errors=[])]), user,
                   [(module.psl_record(user, dict(id=API_PSL)), "permission set license 'P'")], done)
     assert done == ["assigned permission set license 'P'"]
 
 
-class ReadClient:
-    """Records the composite request and answers every query with no rows (the user with one)."""
+def read_client():
+    """The client of an org where every query finds no rows but the user's."""
+    return recording_client(user=page([dict(Id="005U")]))
 
-    def __init__(self):
-        self.subrequests = []
 
-    def composite_query(self, ref, soql):
-        return dict(referenceId=ref, soql=soql)
-
-    def read(self, subrequests):
-        self.subrequests = subrequests
-        return dict((s["referenceId"], s) for s in subrequests)
-
-    def composite_body(self, responses, ref, **_kwargs):
-        return dict(records=[dict(Id="005U")] if ref == "user" else [])
-
-    def more_records(self, page):
-        return page["records"]
+def queries_read(client):
+    """{referenceId: SOQL} of the one composite request the client sent."""
+    [request] = client.sent
+    return dict((sub["referenceId"], soql_of(sub)) for sub in request)
 
 
 def params(**values):
@@ -285,10 +266,10 @@ def params(**values):
 
 
 def test_one_composite_read_skips_what_was_not_asked():
-    client = ReadClient()
+    client = read_client()
     record, _catalogue = module.read(client, params(permission_sets=["Marketo_Integration"]))
     assert record == dict(Id="005U")
-    queries = dict((s["referenceId"], s["soql"]) for s in client.subrequests)
+    queries = queries_read(client)
     assert sorted(queries) == ["psls", "sets", "user"]
     assert queries["user"].endswith("FROM User WHERE Username = 'o\\'brien@acme.test'")
     assert "FROM PermissionSetAssignments" in queries["user"]
@@ -297,9 +278,9 @@ def test_one_composite_read_skips_what_was_not_asked():
 
 
 def test_groups_bring_their_member_sets():
-    client = ReadClient()
+    client = read_client()
     module.read(client, params(permission_set_groups=["Sync"]))
-    queries = dict((s["referenceId"], s["soql"]) for s in client.subrequests)
+    queries = queries_read(client)
     assert sorted(queries) == ["groups", "members", "psls", "user"]
     assert "PermissionSetGroup.DeveloperName IN ('Sync')" in queries["members"]
 
@@ -346,7 +327,7 @@ class RacingRest:
 
 
 def test_an_assignment_made_meanwhile_is_found_and_only_the_rest_is_created():
-    client = WriteClient(None)
+    client = recording_client()
     client._rest = RacingRest()
     client.query_one = lambda _soql: dict(Id="005U", PermissionSetLicenseAssignments=None, PermissionSetAssignments=dict(
         records=[dict(Id="0PaOTHER", PermissionSetId="0PS1", PermissionSet=dict(Name="A", IsOwnedByProfile=False))]))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from module_stubs import StubClient, fake_module, page, soql_of
+from module_double import page, recording_client, salesforce_module, soql_of
 
 from ansible_collections.sfops.integration.plugins.module_utils.errors import InputError, PermissionDeniedError
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import SystemPermissionCatalogue
@@ -108,25 +108,23 @@ def org_client(data, refused=()):
         if soql_of(sub) is None:
             return 200, dict(fields=[dict(name="PermissionsApiEnabled", type="boolean", label="API Enabled")])
         return 200, page(data.get(ref, []))
-    return StubClient(answer)
+    return recording_client(answer=answer)
 
 
 def test_the_change_record_says_nothing_changes():
     client = org_client(rows(user=[USER], sets0=SETS))
-    result = sf_user_access.run(fake_module(dict(username="shared@acme.example", objects=None,
-                                                 permission_set_license=None), client))
+    result = sf_user_access.run(salesforce_module(sf_user_access.ARGUMENT_SPEC, client, username="shared@acme.example"))
     assert result["changed"] is False and result["user"]["username"] == "shared@acme.example"
     assert result["change"] == dict(kind="user_access", name="shared@acme.example", action="none", details=[],
                                     added=0, removed=0, attributes=[])
-    assert result["diff"] == dict(before={}, after={}) and len(client.composites) == 2
+    assert result["diff"] == dict(before={}, after={}) and len(client.sent) == 2
     assert [p["name"] for p in result["system_permissions"]] == ["ApiEnabled"]
 
 
 def test_a_user_that_may_not_read_the_sets_is_told_what_it_needs():
     client = org_client(rows(user=[USER]), refused=["assignments", "objects"])
     with pytest.raises(PermissionDeniedError) as caught:
-        sf_user_access.run(fake_module(dict(username="shared@acme.example", objects=None, permission_set_license=None),
-                                       client))
+        sf_user_access.run(salesforce_module(sf_user_access.ARGUMENT_SPEC, client, username="shared@acme.example"))
     assert caught.value.message.startswith("The user this module runs as may not read permission sets and their "
                                            "assignments; nothing was changed. It needs API Enabled and View Setup")
     assert "refused to read assignments" in caught.value.message and "refused to read objects" in caught.value.message
@@ -134,5 +132,5 @@ def test_a_user_that_may_not_read_the_sets_is_told_what_it_needs():
 
 def test_an_unknown_user_is_refused_naming_it():
     with pytest.raises(InputError, match="no user with username 'nobody@acme.example'"):
-        sf_user_access.run(fake_module(dict(username="nobody@acme.example", objects=None, permission_set_license=None),
-                                       org_client(rows(user=[]))))
+        sf_user_access.run(salesforce_module(sf_user_access.ARGUMENT_SPEC, org_client(rows(user=[])),
+                                             username="nobody@acme.example"))

@@ -1,28 +1,50 @@
-"""A real SalesforceModule for the modules' unit tests: the module's own argument spec, the test's options and client.
+"""A module's run() without Ansible's process and without an org: the real SalesforceModule and SalesforceClient.
 
-The module's ``refuse``, ``finish`` (the change record, ``changed`` and the diff) and ``warn`` are the
-real ones; only the client is the test's, so that a plan is tested as the module runs it, in check
-mode and not.
+salesforce_module() is the real SalesforceModule with the module's own argument spec and the test's options:
+its ``refuse`` and ``finish`` (the change record, ``changed`` and the diff) are the real ones, what it warns is
+kept in ``module.warnings``. Only what the client talks to is the test's (recording_client()): the client's own
+request shapes, batching, check mode and error mapping run as they do against an org, so that a plan is tested
+as the module runs it, in check mode and not. Nothing is sent anywhere.
 """
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ansible_core_compat import patch_module_args
 
-from ansible_collections.sfops.integration.plugins.module_utils import connection
 from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
+from ansible_collections.sfops.integration.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 
-SESSION = dict(access_token="TOKEN", instance_url="https://acme.my.salesforce.com")
+INSTANCE = "https://acme.my.salesforce.com"
+SESSION = dict(access_token="TOKEN", instance_url=INSTANCE)
 
 
-def salesforce_module(argument_spec, client, check_mode=False, **options):
-    """A SalesforceModule with ``options`` (defaults from ``argument_spec``) whose client is ``client``."""
-    with patch_module_args(dict(SESSION, _ansible_check_mode=check_mode, **options)):
-        module = SalesforceModule(argument_spec=argument_spec, supports_check_mode=True)
+def salesforce_module(argument_spec, client, check_mode=False, connection=True, **options):
+    """A SalesforceModule with ``options`` (defaults from ``argument_spec``) whose client is ``client``.
+
+    ``connection=False`` is a module that talks to no org (no connection options, no client).
+    ``module.warnings`` lists what the module warned (SalesforceModule.warn), in order: kept there rather
+    than in Ansible's process-wide list, so that one test never sees another's warnings.
+    """
+    with patch_module_args(dict(SESSION if connection else {}, _ansible_check_mode=check_mode, **options)):
+        module = SalesforceModule(argument_spec=argument_spec, supports_check_mode=True, connection=connection)
     module._client = client
+    module.warnings = []
+    module.ansible.warn = module.warnings.append
     return module
+
+
+def page(records):
+    """A query result holding ``records``, all of them in this one page."""
+    records = list(records)
+    return dict(totalSize=len(records), done=True, records=records)
+
+
+def soql_of(sub):
+    """The SOQL text of a query subrequest; None for another subrequest."""
+    parts = urlsplit(sub["url"])
+    return (parse_qs(parts.query).get("q") or [None])[0] if parts.path.rstrip("/").endswith("/query") else None
 
 
 def same_record(run, *args):
@@ -36,14 +58,19 @@ class SalesforceAnswers:
     """The REST API behind recording_client: every write succeeds; nothing is sent anywhere.
 
     A new record gets the id ``new-<referenceId>``; a GET subrequest answers ``bodies[referenceId]``, a query
-    outside composite ``bodies[its SOQL]``.
+    outside composite ``bodies[its SOQL]``, a later page of a query ``bodies[its nextRecordsUrl]``. With
+    ``answer``, ``answer(subrequest)`` gives the (status, body) of every composite subrequest instead. Each
+    REST request counts in ``counter`` as the real session counts it (client.api_requests).
     """
 
-    def __init__(self, bodies):
+    def __init__(self, bodies, counter, answer=None):
         self.bodies = bodies
+        self.counter = counter
+        self.given = answer
         self.sent = []
 
     def restful(self, path, params=None, method="GET", json=None):
+        self.counter.count += 1
         if path == "composite":
             self.sent.append(json["compositeRequest"])
             return dict(compositeResponse=[self.answer(sub) for sub in json["compositeRequest"]])
@@ -57,10 +84,19 @@ class SalesforceAnswers:
 
     def query(self, soql_text, include_deleted=False):
         """client.query: the page ``bodies[soql_text]``, else no rows."""
-        return self.bodies.get(soql_text) or dict(records=[], done=True, totalSize=0)
+        self.counter.count += 1
+        return self.bodies.get(soql_text) or page([])
+
+    def query_more(self, next_records_url):
+        """client.more_records: the page ``bodies[next_records_url]``, else no rows."""
+        self.counter.count += 1
+        return self.bodies.get(next_records_url) or page([])
 
     def answer(self, sub):
         ref, method = sub["referenceId"], sub["method"]
+        if self.given is not None:
+            status, body = self.given(sub)
+            return dict(referenceId=ref, httpStatusCode=status, body=body)
         if "composite/sobjects" in sub["url"]:
             items = unquote(sub["url"].split("ids=")[1].split("&")[0]).split(",") if method == "DELETE" \
                 else sub["body"]["records"]
@@ -137,15 +173,16 @@ def results(method, items, name):
             for index, item in enumerate(items)]
 
 
-def recording_client(check_mode=False, components=None, **bodies):
+def recording_client(check_mode=False, components=None, answer=None, **bodies):
     """The real SalesforceClient (request shapes, check mode refusing writes) over SalesforceAnswers and MetadataAnswers.
 
     ``client.sent`` lists the subrequests of each composite request sent (a one-record write is a list of one).
+    ``answer(subrequest)``, when given, gives the (status, body) of each composite subrequest, e.g. a refusal.
     """
-    params = dict((name, None) for name in connection.CONNECTION_ARGUMENT_SPEC)
+    params = dict((name, None) for name in CONNECTION_ARGUMENT_SPEC)
     params.update(api_version="62.0", timeout=5, max_retries=0, retry_backoff=0.0, **SESSION)
     client = SalesforceClient(params, read_only=check_mode)
-    client._rest = SalesforceAnswers(bodies)
+    client._rest = SalesforceAnswers(bodies, client.counter, answer)
     client._mdapi = MetadataAnswers(client._rest.sent, components or {})
     client.sent = client._rest.sent
     return client
