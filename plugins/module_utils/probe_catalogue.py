@@ -30,8 +30,9 @@ placeholders, so that answers of different orgs and runs compare.
 
 What is not probed, on purpose: seat exhaustion of a license or permission set license (it would
 take every free seat of the org), logins through a new External Client App (apps take minutes to
-reach the login servers), and changes to standard profiles (if Salesforce allowed them, the probe
-would have changed a profile every user of the org may hold).
+reach the login servers), logins as another user, changes to org settings, and changes to standard
+profiles (if Salesforce allowed them, the probe would have changed a profile every user of the org may
+hold). docs/emulator.md marks each unverified row it relies on but cannot probe "relied on, not probed".
 """
 
 from __future__ import annotations
