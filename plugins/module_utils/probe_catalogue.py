@@ -30,8 +30,9 @@ placeholders, so that answers of different orgs and runs compare.
 
 What is not probed, on purpose: seat exhaustion of a license or permission set license (it would
 take every free seat of the org), logins through a new External Client App (apps take minutes to
-reach the login servers), and changes to standard profiles (if Salesforce allowed them, the probe
-would have changed a profile every user of the org may hold).
+reach the login servers), logins as another user, changes to org settings, and changes to standard
+profiles (if Salesforce allowed them, the probe would have changed a profile every user of the org may
+hold). docs/emulator.md marks each unverified row it relies on but cannot probe "relied on, not probed".
 """
 
 from __future__ import annotations
@@ -162,9 +163,10 @@ FIXTURES = dict(
             distributionState="Local")), expect=dict(ok=True))]),
 )
 
-# The questions. ``section`` and ``rule``: the row of docs/emulator.md; ``question``: what is asked;
-# ``relied_on``: what of the collection rests on the answer; ``needs``: fixtures; ``requires``: saved
-# values; ``when``: saved values that must be equal (else the probe is skipped).
+# The questions. ``section`` and ``rule``: the row of docs/emulator.md; ``also``: further rows the answer
+# settles (each dict(section=..., rule=...)); ``question``: what is asked; ``relied_on``: what of the
+# collection rests on the answer; ``needs``: fixtures; ``requires``: saved values; ``when``: saved values
+# that must be equal (else the probe is skipped). Each row names its questions back ("probe: `name`").
 PROBES = [
     dict(
         name="permission_set_duplicate_name",
@@ -267,6 +269,22 @@ PROBES = [
                 expect=refused("FIELD_INTEGRITY_EXCEPTION")),
         ]),
     dict(
+        name="group_assignment_duplicate",
+        section="Objects and platform rules", rule="A group is assigned only with Status Updated",
+        question="Is assigning a permission set group to a user who already holds it refused with DUPLICATE_VALUE?",
+        relied_on="sf_permset_assignment takes a duplicate answer (by its code) as the group already assigned, by "
+                  "another run between its read and its write.",
+        needs=["user"],
+        steps=[
+            step("create an empty group", rest("POST", "sobjects/PermissionSetGroup", dict(
+                DeveloperName="${prefix}_Group", MasterLabel="${prefix} group", Description=NOTE)),
+                expect=CREATED, save=dict(group_id="id")),
+            step("assign it", rest("POST", "sobjects/PermissionSetAssignment", dict(
+                AssigneeId="${user_id}", PermissionSetGroupId="${group_id}")), expect=CREATED),
+            step("assign it again", rest("POST", "sobjects/PermissionSetAssignment", dict(
+                AssigneeId="${user_id}", PermissionSetGroupId="${group_id}")), expect=refused("DUPLICATE_VALUE")),
+        ]),
+    dict(
         name="password_policy_standard_profile",
         section="Metadata SOAP", rule="A policy for a standard profile",
         question="May a ProfilePasswordPolicy be created for the standard profile %s?" % INTEGRATION_PROFILE,
@@ -290,6 +308,7 @@ PROBES = [
                  "as sent?",
         relied_on="sf_external_client_app pre-authorises by id (the documented form) unless the app's policies "
                   "already hold names, switches to names once when ids are refused, and compares what it reads back.",
+        also=[dict(section="External Client Apps", rule="`commaSeparatedProfile`: ids")],
         needs=["app", "probe_set"], requires=["integration_profile_id"],
         steps=[
             step("pre-authorise a set and a profile", policies(
@@ -310,6 +329,15 @@ PROBES = [
             permittedUsersPolicyType="AdminApprovedPreAuthorized", commaSeparatedPermissionSet=UNKNOWN_SET_ID),
             expect=refused("INVALID_CROSS_REFERENCE_KEY", status=None))]),
     dict(
+        name="eca_app_name_rule",
+        section="External Client Apps", rule="App fullName: letters, digits and single underscores",
+        question="Is an External Client App whose fullName has two consecutive underscores refused with "
+                 "FIELD_INTEGRITY_EXCEPTION?",
+        relied_on="sf_external_client_app refuses such names before sending, as it refuses them for permission sets.",
+        steps=[step("create an app named with __", metadata("create", APP_TYPE, dict(
+            fullName="${prefix}__Bad", label="${prefix} bad", contactEmail="${email}", description=NOTE,
+            distributionState="Local")), expect=refused("FIELD_INTEGRITY_EXCEPTION", status=None))]),
+    dict(
         name="eca_run_as_user_api_only",
         section="External Client Apps", rule="`clientCredentialsFlowUser`: the username",
         question="Is a client credentials run-as user without API Only User refused with FIELD_INTEGRITY_EXCEPTION?",
@@ -321,6 +349,11 @@ PROBES = [
 ]
 
 PROBE_NAMES = [probe["name"] for probe in PROBES]
+
+
+def rows(probe: dict) -> list[tuple[str, str]]:
+    """(section, rule) of every row of docs/emulator.md the probe's answer settles, its own first."""
+    return [(probe["section"], probe["rule"])] + [(row["section"], row["rule"]) for row in probe.get("also") or []]
 
 
 # ---- the format ------------------------------------------------------------------------------------------

@@ -15,13 +15,14 @@ description:
     the collection relies on where the Salesforce documentation is silent. Can a permission set on the
     Salesforce API Integration permission set license hold the MFA waiver? May the standard integration
     profile get a password policy? Do External Client App policies take permission set ids for
-    pre-authorisation? Thirteen questions in all, listed in C(plugins/module_utils/probe_catalogue.py).
+    pre-authorisation? The questions are listed in C(plugins/module_utils/probe_catalogue.py); each names
+    its row of C(docs/emulator.md), whose unverified rows say which question asks them or why none does.
   - For each question it records what was sent, what the org answered (status, error code, message, the
     fields that matter) and whether the collection's assumption holds. Playbook C(playbooks/verify_org.yml)
     writes the records as C(reports/org-probe.json) and C(.md).
   - Everything it makes has a name that starts with O(prefix) and the run id, and is removed at the end.
-    Permission sets, assignments, the password policy and the app are deleted; the one integration user is deactivated, as
-    Salesforce cannot delete users. It takes at most one Salesforce Integration license seat and no
+    Permission sets, the permission set group, assignments, the password policy and the apps are deleted;
+    the one integration user is deactivated, as Salesforce cannot delete users. It takes at most one Salesforce Integration license seat and no
     permission set license seat. Without a free seat the questions that need a user are skipped.
   - Refuses a production org (C(Organization.IsSandbox) false, other than a Developer Edition org) unless
     O(allow_production=true).
@@ -55,10 +56,12 @@ options:
       - object_permissions_all_false
       - assigned_set_delete_refused
       - assignment_other_user_license
+      - group_assignment_duplicate
       - password_policy_standard_profile
       - password_policy_one_per_profile
       - eca_preauthorise_by_ids
       - eca_unknown_permission_set_id
+      - eca_app_name_rule
       - eca_run_as_user_api_only
   email:
     description:

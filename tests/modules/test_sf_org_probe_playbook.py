@@ -2,8 +2,8 @@
 
 - org1, as the emulator starts it, is a production org: refused, nothing written; once a sandbox, check mode plans
   every question and writes nothing, and the playbook asks them all: every assumption holds (the emulator is what
-  the assumptions were written from), the reports are written, and nothing the probe made is left (sets deleted,
-  the user deactivated, the seat free again, no app, no password policy);
+  the assumptions were written from), the reports are written, and nothing the probe made is left (sets and the
+  group deleted, the user deactivated, the seat free again, no app, no password policy);
 - org2 has no free Salesforce Integration seat and refuses password policies on standard profiles: the questions
   that need a user are skipped, the password policy question differs and the one after it is skipped;
 - a cleanup that fails is reported and warned about, not hidden;
@@ -20,8 +20,9 @@ from harness import RawOrg, connection_args, emulator_inventory, failure, own_em
 MODULE = "sfops.integration.sf_org_probe"
 NAMES = ("permission_set_duplicate_name", "permission_set_name_rule", "psl_set_api_enabled_stays_on",
          "psl_set_waive_mfa", "object_permissions_all_false", "assigned_set_delete_refused",
-         "assignment_other_user_license", "password_policy_standard_profile", "password_policy_one_per_profile",
-         "eca_preauthorise_by_ids", "eca_unknown_permission_set_id", "eca_run_as_user_api_only")
+         "assignment_other_user_license", "group_assignment_duplicate", "password_policy_standard_profile",
+         "password_policy_one_per_profile", "eca_preauthorise_by_ids", "eca_unknown_permission_set_id",
+         "eca_app_name_rule", "eca_run_as_user_api_only")
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +84,7 @@ def test_production_refused_then_a_sandbox_planned_then_probed(emulator, tmp_pat
     prefix = report["values"]["prefix"]
     assert raw.query("SELECT Id FROM PermissionSet WHERE Name LIKE '%s%%'" % prefix) == []
     assert raw.query("SELECT Id FROM ExternalClientApplication WHERE DeveloperName LIKE '%s%%'" % prefix) == []
+    assert raw.query("SELECT Id FROM PermissionSetGroup WHERE DeveloperName LIKE '%s%%'" % prefix) == []
     users = raw.query("SELECT IsActive FROM User WHERE Username = '%s'" % report["values"]["username"])
     assert users == [dict(users[0], IsActive=False)]
     assert integration_seats_used(raw) == seats_before

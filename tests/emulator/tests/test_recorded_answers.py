@@ -9,6 +9,7 @@ significant. Cleanup exchanges are sent but not compared. A failure names the fi
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from pathlib import Path
@@ -148,17 +149,70 @@ def test_a_different_answer_is_caught(orgs):
     assert any("errorCode is 'DUPLICATE_DEVELOPER_NAME', recorded None" in d for d in differences), differences
 
 
+DOC = Path(__file__).resolve().parents[3] / "docs" / "emulator.md"
+# How an unverified row of docs/emulator.md says whether the collection relies on it (the row's last words).
+MARKS = re.compile(r" — (probe: (`[a-z0-9_]+`(?:, `[a-z0-9_]+`)*)|not relied on: \S|relied on, not probed: \S)")
+
+
+def unverified_lines():
+    """(line number, section heading, line) of every line of docs/emulator.md after its introduction that says
+    UNVERIFIED: the fidelity rows, the license choices and the fresh org's list."""
+    lines = DOC.read_text().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("## "))
+    section, found = None, []
+    for number, line in enumerate(lines, 1):
+        if line.startswith("## ") or line.startswith("### "):
+            section = line.lstrip("#").strip()
+        if number > first and "UNVERIFIED" in line:
+            found.append((number, section, line))
+    return found
+
+
+def the_row(section, rule):
+    """The one line of docs/emulator.md that is the row ``rule`` of the section starting ``section``."""
+    lines = DOC.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("### " + section)), None)
+    assert start is not None, "no section %r" % section
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("### ")), len(lines))
+    rows = [i + 1 for i in range(start, end) if lines[i].startswith("| " + rule)]
+    assert len(rows) == 1, "%d rows of %r start with %r" % (len(rows), section, rule)
+    return rows[0], lines[rows[0] - 1]
+
+
 def test_every_question_names_an_unverified_or_recorded_row_of_docs_emulator_md():
-    """Each question of the catalogue points at a row of docs/emulator.md marked UNVERIFIED or citing a recording."""
-    doc = (Path(__file__).resolve().parents[3] / "docs" / "emulator.md").read_text().splitlines()
+    """Each question of the catalogue points at rows of docs/emulator.md marked UNVERIFIED or citing a recording,
+    and each of those rows names the question back."""
     for probe in catalogue.PROBES:
-        start = next((i for i, line in enumerate(doc) if line.startswith("### " + probe["section"])), None)
-        assert start is not None, "%s: no section %r" % (probe["name"], probe["section"])
-        end = next((i for i in range(start + 1, len(doc)) if doc[i].startswith("### ")), len(doc))
-        rows = [line for line in doc[start:end] if line.startswith("| " + probe["rule"])]
-        assert len(rows) == 1, "%s: %d rows start with %r" % (probe["name"], len(rows), probe["rule"])
-        assert "UNVERIFIED" in rows[0] or "recorded/" in rows[0], "%s: the row is neither UNVERIFIED nor recorded" \
-            % probe["name"]
+        for section, rule in catalogue.rows(probe):
+            _number, row = the_row(section, rule)
+            assert "UNVERIFIED" in row or "recorded/" in row, "%s: %r is neither UNVERIFIED nor recorded" % (
+                probe["name"], rule)
+            if "UNVERIFIED" in row:
+                assert "`%s`" % probe["name"] in "".join(m.group(2) or "" for m in MARKS.finditer(row)), \
+                    "%s: the row %r does not name it after 'probe:'" % (probe["name"], rule)
+
+
+def test_every_unverified_row_says_whether_the_collection_relies_on_it():
+    """Every UNVERIFIED line carries one mark: ``probe: `question` `` (a question pointing back at that row),
+    ``not relied on: <why>`` or ``relied on, not probed: <why>``."""
+    lines = unverified_lines()
+    assert len(lines) > 70  # the rows of the fidelity table and the license choices
+    asked = dict((name, []) for name in catalogue.PROBE_NAMES)
+    for probe in catalogue.PROBES:
+        for section, rule in catalogue.rows(probe):
+            asked[probe["name"]].append(the_row(section, rule)[0])
+    unmarked, wrong = [], []
+    for number, section, line in lines:
+        marks = list(MARKS.finditer(line))
+        if not marks:
+            unmarked.append("line %d (%s): %s" % (number, section, line[:80]))
+        for mark in marks:
+            for name in re.findall(r"`([a-z0-9_]+)`", mark.group(2) or ""):
+                if number not in asked.get(name, []):
+                    wrong.append("line %d (%s): question %r %s" % (
+                        number, section, name, "does not point back at this row" if name in asked else "does not exist"))
+    assert not unmarked, "UNVERIFIED lines without a mark:\n" + "\n".join(unmarked)
+    assert not wrong, "\n".join(wrong)
 
 
 def test_the_example_is_the_emulator_s_own():
