@@ -56,8 +56,10 @@ class TestArgumentErrors:
         assert any(e.startswith("sf_integrations[0].user.usernme: unknown option (did you mean username?)") for e in errors)
         assert "sf_integration_exclusive: expected a boolean, got 'maybe'" in errors
 
-    def test_secrets_are_not_echoed(self, spec):
-        errors = argument_errors(dict(sf_password=["s3cr3t"]), spec)
+    def test_secrets_are_not_echoed(self):
+        with open(os.path.join(REPO, "roles", "org_login", "meta", "argument_specs.yml")) as handle:
+            login_spec = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+        errors = argument_errors(dict(sf_password=["s3cr3t"]), login_spec)
         assert errors == ["sf_password: expected a string, got a hidden value"]
 
     def test_numbers_are_accepted_where_ansible_converts_them(self, spec):
