@@ -86,6 +86,52 @@ def picklist_values(describe: Optional[dict], name: str) -> Optional[list[str]]:
     return [value["value"] for value in field.get("picklistValues") or [] if value.get("active", True)]
 
 
+def object_for_permissions(typed: str, permissionable: Optional[list[str]],
+                           describes: dict[str, Optional[dict]]) -> tuple[Optional[str], Optional[str]]:
+    """(canonical name, None) of an object that takes object and field permissions, else (None, why not).
+
+    ``permissionable`` is the SobjectType picklist of ObjectPermissions (when the org gave none, the
+    described objects count); ``describes`` maps lower-case object names to their describe (missing or
+    None: the org has no such object). sf_permission_set and sf_org_info (the rollout's check before
+    its first write) resolve names here, so both refuse the same input in the same words.
+    """
+    text = typed.strip()
+    valid = permissionable or [d.get("name") for d in describes.values() if d]
+    by_lower = dict((name.lower(), name) for name in valid)
+    if text.lower() in by_lower:
+        return by_lower[text.lower()], None
+    if describes.get(text.lower()):
+        return None, "object '%s' takes no object or field permissions in Salesforce" % text
+    return None, unknown_message("object", [typed], valid)
+
+
+def field_for_permissions(typed: str, access: str, permissionable: Optional[list[str]],
+                          describes: dict[str, Optional[dict]]) -> tuple[Optional[str], Optional[str], bool]:
+    """(canonical ``Object.Field``, None, False) of a field that takes ``access`` (read or edit), else
+    (None, why not, refused): ``refused`` when the field exists but cannot take that access, as
+    opposed to a name the org does not have. ``Contact.Account`` means the lookup ``Contact.AccountId``.
+    """
+    object_part, dot, field_part = typed.strip().partition(".")
+    if not dot or not field_part:
+        return None, "field '%s' must be written Object.Field, for example Invoice__c.Paid__c" % typed, False
+    sobject, problem = object_for_permissions(object_part, permissionable, describes)
+    if sobject is None:
+        return None, problem, False
+    fields = (describes.get(sobject.lower()) or {}).get("fields") or []
+    by_lower = dict((f["name"].lower(), f) for f in fields)
+    field = by_lower.get(field_part.lower()) or by_lower.get(field_part.lower() + "id")
+    if field is None:
+        candidates = ["%s.%s" % (sobject, f["name"]) for f in fields if f.get("permissionable")]
+        return None, unknown_message("field", [typed], candidates), False
+    name = "%s.%s" % (sobject, field["name"])
+    if not field.get("permissionable"):
+        return None, ("field %s takes no field permissions in Salesforce (system, required or master-detail fields "
+                      "are always visible)" % name), True
+    if access == "edit" and (field.get("calculated") or field.get("autoNumber")):
+        return None, "field %s is a formula or auto-number field: only read access can be granted" % name, True
+    return name, None, False
+
+
 # ---- licenses ----------------------------------------------------------------------------------------
 
 

@@ -294,7 +294,8 @@ import re
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import (
-    did_you_mean, is_integration_profile, picklist_values, seats, unknown_message)
+    did_you_mean, field_for_permissions, is_integration_profile, object_for_permissions, picklist_values, seats,
+    unknown_message)
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
     ADMIN_PROFILE_PERMISSIONS, PERMISSION_PREFIX, SystemPermissionCatalogue)
 from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
@@ -409,45 +410,6 @@ def name_problems(client, missing):
             for kind, name in missing]
 
 
-def object_problem(typed, describes):
-    """(canonical object name or None, problem message or None) of one object name as given."""
-    text = typed.strip()
-    permissionable = picklist_values(describes.get("objectpermissions"), "SobjectType")
-    describe = describes.get(text.lower()) if API_NAME_RE.match(text) else None
-    if describe is None:
-        valid = permissionable or []
-        return None, "no object named '%s'%s" % (typed, did_you_mean(text, valid))
-    name = describe.get("name") or text
-    if permissionable is not None and name.lower() not in set(v.lower() for v in permissionable):
-        return None, "object '%s' takes no object or field permissions in Salesforce" % typed
-    return name, None
-
-
-def field_problem(item, describes):
-    """The problem with one field permission ({field, access}), or None: as sf_permission_set checks it."""
-    typed = item["field"]
-    object_part, dot, field_part = typed.strip().partition(".")
-    if not dot or not field_part:
-        return "field '%s' must be written Object.Field, for example Invoice__c.Paid__c" % typed
-    sobject, problem = object_problem(object_part, describes)
-    if problem:
-        return "field '%s': %s" % (typed, problem)
-    fields = describes[object_part.strip().lower()].get("fields") or []
-    by_lower = dict((f["name"].lower(), f) for f in fields)
-    # Contact.Account means Contact.AccountId, as in sf_permission_set.
-    field = by_lower.get(field_part.lower()) or by_lower.get(field_part.lower() + "id")
-    if field is None:
-        candidates = ["%s.%s" % (sobject, f["name"]) for f in fields if f.get("permissionable")]
-        return "no field named '%s'%s" % (typed, did_you_mean(typed.strip(), candidates))
-    name = "%s.%s" % (sobject, field["name"])
-    if not field.get("permissionable"):
-        return ("field %s takes no field permissions in Salesforce (system, required or master-detail fields are "
-                "always visible)" % name)
-    if (item.get("access") or "read") == "edit" and (field.get("calculated") or field.get("autoNumber")):
-        return "field %s is a formula or auto-number field: only read access can be granted" % name
-    return None
-
-
 def schema_problems(params, describes):
     """A problem per system permission, object or field asked for that a permission set cannot hold, in the order given."""
     problems = []
@@ -456,12 +418,13 @@ def schema_problems(params, describes):
         for name in catalogue.resolve(params["system_permissions"])[1]:
             problems.append(dict(kind="system_permission", name=name,
                                  message=unknown_message("system permission", [name], catalogue.names)))
+    permissionable = picklist_values(describes.get("objectpermissions"), "SobjectType")
     for typed in params.get("objects") or []:
-        message = object_problem(typed, describes)[1]
+        message = object_for_permissions(typed, permissionable, describes)[1]
         if message:
             problems.append(dict(kind="object", name=typed, message=message))
     for item in params.get("fields") or []:
-        message = field_problem(item, describes)
+        message = field_for_permissions(item["field"], item.get("access") or "read", permissionable, describes)[1]
         if message:
             problems.append(dict(kind="field", name=item["field"], message=message))
     return problems

@@ -320,10 +320,12 @@ from ansible_collections.sfops.integration.plugins.module_utils.org import (
     LICENSE_QUERY,
     NO_LICENSE,
     License,
+    field_for_permissions,
     find_license,
     license_by_id,
     license_names,
     licenses,
+    object_for_permissions,
     picklist_values,
     unknown_message,
 )
@@ -491,41 +493,18 @@ class DesiredAccess:
 
     def object_name(self, typed):
         """Canonical name of an object that takes permissions, else None (the error is recorded)."""
-        text = typed.strip()
-        valid = self.org.permissionable_objects or [d.get("name") for d in self.org.describes.values()]
-        by_lower = dict((name.lower(), name) for name in valid)
-        if text.lower() in by_lower:
-            return by_lower[text.lower()]
-        if text.lower() in self.org.describes:
-            self._add_error("object '%s' takes no object or field permissions in Salesforce" % text)
-        else:
-            self._add_error(unknown_message("object", [typed], valid))
-        return None
+        name, problem = object_for_permissions(typed, self.org.permissionable_objects, self.org.describes)
+        self._add_error(problem)
+        return name
 
     def field_name(self, typed, access, refused):
         """Canonical ``Object.Field`` that takes ``access``, else None (the error is recorded)."""
-        object_part, dot, field_part = typed.strip().partition(".")
-        if not dot or not field_part:
-            self._add_error("field '%s' must be written Object.Field, for example Invoice__c.Paid__c" % typed)
-            return None
-        sobject = self.object_name(object_part)
-        if sobject is None:
-            return None
-        fields = self.org.describes.get(sobject.lower(), {}).get("fields") or []
-        by_lower = dict((f["name"].lower(), f) for f in fields)
-        field = by_lower.get(field_part.lower()) or by_lower.get(field_part.lower() + "id")
-        if field is None:
-            candidates = [f["name"] for f in fields if f.get("permissionable")]
-            self._add_error(unknown_message("field", [typed], ["%s.%s" % (sobject, c) for c in candidates]))
-            return None
-        name = "%s.%s" % (sobject, field["name"])
-        if not field.get("permissionable"):
-            refused.append("field %s takes no field permissions in Salesforce (system, required or "
-                           "master-detail fields are always visible)" % name)
-            return None
-        if access == "edit" and (field.get("calculated") or field.get("autoNumber")):
-            refused.append("field %s is a formula or auto-number field: only read access can be granted" % name)
-            return None
+        name, problem, cannot_take_it = field_for_permissions(typed, access, self.org.permissionable_objects,
+                                                              self.org.describes)
+        if cannot_take_it:
+            refused.append(problem)
+        else:
+            self._add_error(problem)
         return name
 
     def privileged(self):

@@ -95,8 +95,8 @@ def test_names_the_org_lacks_are_refused_before_the_first_write(orgs, tmp_path):
         message = record["failure"]["message"]
         for expected in ("marketo (extra_permission_sets): no permission set named 'No_Such_Set'",
                          "accounting (permission_set_groups): no permission set group named 'No_Such_Group'",
-                         "accounting (permission set Accounting_Integration): no field named 'Invoice__c.No_Such_Field__c'",
-                         "accounting (permission set Accounting_Integration): no object named 'Ghost__c'",
+                         "accounting (permission set Accounting_Integration): unknown field 'Invoice__c.No_Such_Field__c'",
+                         "accounting (permission set Accounting_Integration): unknown object 'Ghost__c'",
                          "accounting (permission set Accounting_Integration): unknown system permission 'ConvertLead' "
                          "(did you mean ConvertLeads, ImportLeads?)",
                          "Nothing was changed in this org."):

@@ -190,14 +190,14 @@ def test_objects_and_fields_are_described_in_the_same_composite():
     assert described == ["ObjectPermissions", "Account", "Nope__c", "User", "Lead", "Ghost__c"]
     messages = [(p["kind"], p["name"], p["message"]) for p in result["problems"]]
     assert messages == [
-        ("object", "Nope__c", "no object named 'Nope__c'"),
+        ("object", "Nope__c", "unknown object 'Nope__c'"),
         ("object", "User", "object 'User' takes no object or field permissions in Salesforce"),
-        ("field", "Lead.Emial", "no field named 'Lead.Emial' (did you mean Lead.Email?)"),
+        ("field", "Lead.Emial", "unknown field 'Lead.Emial' (did you mean Lead.Email?)"),
         ("field", "Account.NoPermissions", "field Account.NoPermissions takes no field permissions in Salesforce "
                                            "(system, required or master-detail fields are always visible)"),
         ("field", "Account.FormulaScore", "field Account.FormulaScore is a formula or auto-number field: only read "
                                           "access can be granted"),
-        ("field", "Ghost__c.Field__c", "field 'Ghost__c.Field__c': no object named 'Ghost__c'"),
+        ("field", "Ghost__c.Field__c", "unknown object 'Ghost__c'"),
         ("field", "Industry", "field 'Industry' must be written Object.Field, for example Invoice__c.Paid__c"),
     ]
 
