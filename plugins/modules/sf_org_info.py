@@ -42,6 +42,14 @@ options:
     type: list
     elements: str
     default: []
+  licenses:
+    description:
+      - License names permission sets are to be on (a permission set license by API name or label, a
+        user license by name, or V(none)), matched as M(sfops.integration.sf_permission_set) matches
+        them. Checked against the license rows this module reads anyway: no extra request.
+    type: list
+    elements: str
+    default: []
   system_permissions:
     description:
       - System permissions that a permission set must be able to hold (the C(Permissions*) fields of
@@ -260,14 +268,14 @@ integration_profiles:
       type: bool
 problems:
   description:
-    - What O(permission_sets), O(permission_set_groups), O(objects) and O(fields) asked for and the
+    - What O(permission_sets), O(permission_set_groups), O(licenses), O(system_permissions), O(objects) and O(fields) asked for and the
       org does not have, in the order asked. Empty when everything was found or nothing was asked.
   returned: success
   type: list
   elements: dict
   contains:
     kind:
-      description: V(permission_set), V(permission_set_group), V(system_permission), V(object) or V(field).
+      description: V(permission_set), V(permission_set_group), V(license), V(system_permission), V(object) or V(field).
       type: str
     name:
       description: The name as it was given.
@@ -294,8 +302,8 @@ import re
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE, change_record
 from ansible_collections.sfops.integration.plugins.module_utils.module import SalesforceModule
 from ansible_collections.sfops.integration.plugins.module_utils.org import (
-    did_you_mean, field_for_permissions, is_integration_profile, object_for_permissions, picklist_values, seats,
-    unknown_message)
+    NO_LICENSE, did_you_mean, field_for_permissions, find_license, is_integration_profile, license_names, licenses,
+    object_for_permissions, picklist_values, seats, unknown_message)
 from ansible_collections.sfops.integration.plugins.module_utils.permissions import (
     ADMIN_PROFILE_PERMISSIONS, PERMISSION_PREFIX, SystemPermissionCatalogue)
 from ansible_collections.sfops.integration.plugins.module_utils.soql import soql
@@ -410,6 +418,14 @@ def name_problems(client, missing):
             for kind, name in missing]
 
 
+def license_problems(params, rows):
+    """A problem per license name asked for that the org has not (none of its user or permission set licenses)."""
+    known = licenses(rows["user_licenses"], rows["permission_set_licenses"])
+    return [dict(kind="license", name=name, message=unknown_message("license", [name], license_names(known) + [NO_LICENSE]))
+            for name in params.get("licenses") or []
+            if name.strip().lower() != NO_LICENSE and find_license(name, known) is None]
+
+
 def schema_problems(params, describes):
     """A problem per system permission, object or field asked for that a permission set cannot hold, in the order given."""
     problems = []
@@ -433,16 +449,16 @@ def schema_problems(params, describes):
 def summarise(rows, limits):
     """Shape the raw rows into the module's result."""
     org = rows["org"][0] if rows["org"] else {}
-    licenses = [dict(id=r["Id"], name=r.get("Name"), definition_key=r.get("LicenseDefinitionKey"),
+    user_licenses = [dict(id=r["Id"], name=r.get("Name"), definition_key=r.get("LicenseDefinitionKey"),
                      status=r.get("Status"), **seats(r)) for r in rows["user_licenses"]]
-    license_names = dict((r["id"], r["name"]) for r in licenses)
+    license_name_of = dict((r["id"], r["name"]) for r in user_licenses)
     psls = [dict(id=r["Id"], developer_name=r.get("DeveloperName"), label=r.get("MasterLabel"),
                  status=r.get("Status"), expiration_date=r.get("ExpirationDate"), **seats(r))
             for r in rows["permission_set_licenses"]]
     integration_profiles = [
-        dict(id=p["Id"], name=p.get("Name"), user_license=license_names.get(p.get("UserLicenseId")),
+        dict(id=p["Id"], name=p.get("Name"), user_license=license_name_of.get(p.get("UserLicenseId")),
              api_only=bool(p.get("PermissionsApiUserOnly")))
-        for p in rows["profiles"] if is_integration_profile(p, license_names.get(p.get("UserLicenseId")))
+        for p in rows["profiles"] if is_integration_profile(p, license_name_of.get(p.get("UserLicenseId")))
     ]
     mfa_profiles = [p.get("Name") for p in rows["profiles"] if p.get("PermissionsTwoFactorApi")]
     # The widened query (names to check) also returns sets without the permission.
@@ -452,7 +468,7 @@ def summarise(rows, limits):
         org=dict(id=org.get("Id"), name=org.get("Name"), edition=org.get("OrganizationType"),
                  is_sandbox=org.get("IsSandbox"), instance_name=org.get("InstanceName")),
         limits=dict(daily_api_requests=dict(max=daily.get("Max"), remaining=daily.get("Remaining"))),
-        user_licenses=licenses,
+        user_licenses=user_licenses,
         permission_set_licenses=psls,
         mfa_for_api_logins=dict(required=bool(mfa_profiles or mfa_sets), profiles=mfa_profiles,
                                 permission_sets=mfa_sets),
@@ -465,7 +481,7 @@ def run(module):
     rows, limits, describes = read_org_facts(module.client, params)
     result = summarise(rows, limits)
     problems = (name_problems(module.client, missing_names(params, rows["mfa_permission_sets"]))
-                + schema_problems(params, describes))
+                + license_problems(params, rows) + schema_problems(params, describes))
     # Once each: a field asked for with read and with edit access is one problem when it does not exist.
     result["problems"] = [p for index, p in enumerate(problems) if p not in problems[:index]]
     return module.finish(change_record("org", result["org"]["name"], NO_CHANGE), {}, {}, **result)
@@ -474,6 +490,7 @@ def run(module):
 ARGUMENT_SPEC = dict(
     permission_sets=dict(type="list", elements="str", default=[]),
     permission_set_groups=dict(type="list", elements="str", default=[]),
+    licenses=dict(type="list", elements="str", default=[]),
     system_permissions=dict(type="list", elements="str", default=[]),
     objects=dict(type="list", elements="str", default=[]),
     fields=dict(type="list", elements="dict", default=[], options=dict(

@@ -87,6 +87,7 @@ def test_names_the_org_lacks_are_refused_before_the_first_write(orgs, tmp_path):
                                                                               access="read")]
     accounting["object_permissions"] = accounting["object_permissions"] + [dict(object="Ghost__c", access=["read"])]
     accounting["system_permissions"] = ["ConvertLead"]
+    accounting["license"] = "Salesforce API Integrations"
     clear(orgs)
     rc, output, report, _markdown = Rollout(tmp_path, orgs, bad).run()
     assert rc != 0
@@ -99,9 +100,26 @@ def test_names_the_org_lacks_are_refused_before_the_first_write(orgs, tmp_path):
                          "accounting (permission set Accounting_Integration): unknown object 'Ghost__c'",
                          "accounting (permission set Accounting_Integration): unknown system permission 'ConvertLead' "
                          "(did you mean ConvertLeads, ImportLeads?)",
+                         "accounting (permission set Accounting_Integration): unknown license "
+                         "'Salesforce API Integrations' (did you mean",
                          "Nothing was changed in this org."):
             assert expected in message, (expected, message)
         assert writes(orgs, org) == 0, orgs.requests(org)
+
+
+def test_privileged_access_in_a_later_set_is_refused_before_any_login(orgs, tmp_path):
+    """sf_permission_set would refuse it too, but only after writing the sets listed before it."""
+    bad = integrations()
+    accounting = bad[1]["permission_sets"][0]
+    accounting["system_permissions"] = ["permissionsModifyAllData"]
+    accounting["object_permissions"] = accounting["object_permissions"] + [dict(object="Account",
+                                                                                access=["read", "view_all_records"])]
+    clear(orgs)
+    rc, output, _report, _markdown = Rollout(tmp_path, orgs, bad).run()
+    assert rc != 0
+    assert ("sf_integrations[1].permission_sets[0] (Accounting_Integration): privileged access an integration user "
+            "should not need: ModifyAllData; Account: view_all_records; set allow_privileged: true") in output, output[-3000:]
+    assert no_requests(orgs)
 
 
 def test_a_new_user_without_last_name_is_refused_before_the_first_write(orgs, tmp_path):

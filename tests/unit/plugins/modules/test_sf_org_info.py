@@ -210,3 +210,14 @@ def test_system_permissions_are_checked_against_the_permission_set_describe():
         ("system_permission", "ConvertLead", "unknown system permission 'ConvertLead' (did you mean ConvertLeads?)"),
         ("system_permission", "NoSuch", "unknown system permission 'NoSuch'"),
     ]
+
+
+def test_licenses_are_checked_against_the_rows_read_anyway():
+    """Names as sf_permission_set takes them (API name or label, user license, none), without regard to case."""
+    asked = dict(licenses=["salesforce api integration", "SalesforceAPIIntegrationPsl", "Salesforce Integration", "none",
+                           "Salesforce API Integrations"])
+    assert sf_org_info.license_problems(asked, rows()) == [dict(
+        kind="license", name="Salesforce API Integrations",
+        message="unknown license 'Salesforce API Integrations' (did you mean Salesforce API Integration, "
+                "SalesforceAPIIntegrationPsl, Salesforce Integration?)")]
+    assert sf_org_info.license_problems(dict(licenses=[]), rows()) == []
