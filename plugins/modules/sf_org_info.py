@@ -46,7 +46,7 @@ options:
     description:
       - License names permission sets are to be on (a permission set license by API name or label, a
         user license by name, or V(none)), matched as M(sfops.integration.sf_permission_set) matches
-        them. Checked against the license rows this module reads anyway: no extra request.
+        them. Checked against the license rows this module reads anyway, with no extra request.
     type: list
     elements: str
     default: []
