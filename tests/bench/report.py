@@ -213,7 +213,7 @@ def _audit_section(results):
                rows), "",
         "`playbooks/audit.yml` on one org: the login, then `sf_integration_audit`'s two composite requests (seven "
         "queries) and the later pages of its queries, 2,000 rows each; the report is written on the controller. "
-        "Only pages grow with the org: the login history of the window is most of them. The big org is seeded "
+        "Only pages grow with the org: the login history of the window is most of them. The big org is preloaded "
         "through the emulator's admin API (`tests/bench/audit_bench.py`, %s s): people using the user interface, "
         "some people's and administrators' users used by systems, 100 integration users with OAuth apps, SOAP "
         "password logins and failed logins. Wall time includes Ansible's start and the report.%s"
