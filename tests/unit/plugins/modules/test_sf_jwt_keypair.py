@@ -297,7 +297,8 @@ def test_create_then_nothing_changes(tmp_path):
     assert result["diff"]["after"]["private_key_mode"] == "0600"
     assert result["not_after"] == "2028-02-29T12:00:00Z"
     key_bytes = key_path.read_bytes()
-    assert b"BEGIN PRIVATE KEY" in key_bytes
+    # The file written holds an unencrypted RSA private key (loaded, not matched by its header text).
+    assert isinstance(serialization.load_pem_private_key(key_bytes, password=None), rsa.RSAPrivateKey)
     for line in key_body_lines(key_bytes):
         assert line not in json.dumps(result)
 
