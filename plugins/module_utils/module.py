@@ -20,15 +20,16 @@ finishes with its change record and fails through the same ``run``; ``api_reques
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient, missing_libraries
-from ansible_collections.sfops.integration.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.sfops.integration.plugins.module_utils.change import NO_CHANGE
 from ansible_collections.sfops.integration.plugins.module_utils.errors import SalesforceError, refuse
 from ansible_collections.sfops.integration.plugins.module_utils.state import diff
+
+if TYPE_CHECKING:  # imported where used: a module with connection=False never loads the REST client stack
+    from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
 
 
 LOGIN_PREFIX = "login_"
@@ -45,9 +46,13 @@ class SalesforceModule:
         # A module that manages a user owns ``username`` (and maybe ``password``): the managed user's. Its
         # login options are then called ``login_username``/``login_password`` (same SF_* fallbacks).
         renamed = LOGIN_OPTIONS if any(name in argument_spec for name in LOGIN_OPTIONS) else ()
-        self.connection_options = dict(
-            (name, LOGIN_PREFIX + name if name in renamed else name) for name in CONNECTION_ARGUMENT_SPEC) if connection else {}
-        spec = dict((option_name, CONNECTION_ARGUMENT_SPEC[name]) for name, option_name in self.connection_options.items())
+        spec, self.connection_options = {}, {}
+        if connection:
+            # connection.py imports requests: only modules that talk to an org pay for it.
+            from ansible_collections.sfops.integration.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
+            self.connection_options = dict(
+                (name, LOGIN_PREFIX + name if name in renamed else name) for name in CONNECTION_ARGUMENT_SPEC)
+            spec = dict((option_name, CONNECTION_ARGUMENT_SPEC[name]) for name, option_name in self.connection_options.items())
         spec.update(argument_spec)
         self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self._client: Optional[SalesforceClient] = None
@@ -80,6 +85,7 @@ class SalesforceModule:
         if not self.connection:
             raise SalesforceError("This module talks to no Salesforce org and has no client: please report this.")
         if self._client is None:
+            from ansible_collections.sfops.integration.plugins.module_utils.client import SalesforceClient
             connection_params = dict((name, self.params.get(option)) for name, option in self.connection_options.items())
             self._client = SalesforceClient(connection_params, read_only=self.check_mode)
         return self._client
@@ -115,8 +121,10 @@ class SalesforceModule:
 
     def run(self, func: Callable[["SalesforceModule"], Optional[dict]]) -> None:
         """Call ``func(self)`` and exit with its result, or fail with the mapped error."""
-        for name, import_traceback in missing_libraries() if self.connection else ():
-            self.ansible.fail_json(msg=missing_required_lib(name), exception=import_traceback)
+        if self.connection:
+            from ansible_collections.sfops.integration.plugins.module_utils.client import missing_libraries
+            for name, import_traceback in missing_libraries():
+                self.ansible.fail_json(msg=missing_required_lib(name), exception=import_traceback)
         try:
             result = func(self) or {}
         except SalesforceError as error:

@@ -5,6 +5,7 @@ import json
 import pytest
 from ansible_core_compat import patch_module_args
 
+from ansible_collections.sfops.integration.plugins.module_utils import client as client_mod
 from ansible_collections.sfops.integration.plugins.module_utils import module as module_mod
 from ansible_collections.sfops.integration.plugins.module_utils.change import change_record
 from ansible_collections.sfops.integration.plugins.module_utils.errors import DuplicateError
@@ -12,7 +13,7 @@ from ansible_collections.sfops.integration.plugins.module_utils.errors import Du
 
 def run_module(args, func, capsys, monkeypatch=None, missing=None):
     if missing is not None:
-        monkeypatch.setattr(module_mod, "missing_libraries", lambda: missing)
+        monkeypatch.setattr(client_mod, "missing_libraries", lambda: missing)
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             module_mod.SalesforceModule(argument_spec=dict(name=dict(type="str"))).run(func)
@@ -67,7 +68,7 @@ def test_secrets_are_masked_in_results(capsys):
 
 
 def test_a_module_without_an_org_has_no_connection_options_and_no_client(capsys, monkeypatch):
-    monkeypatch.setattr(module_mod, "missing_libraries", lambda: [("requests", "Traceback")])  # not needed without an org
+    monkeypatch.setattr(client_mod, "missing_libraries", lambda: [("requests", "Traceback")])  # not needed without an org
 
     def run(module):
         assert "instance_url" not in module.params and "username" not in module.params
